@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what kpatch-build and its tests need on a fresh Debian machine: system packages (when missing)
+# and node modules (when missing or out of date). Safe to run again: it does nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command-or-file -> Debian package
+declare -A NEED=(
+  [qemu-system-x86_64]=qemu-system-x86
+  [/bin/busybox]=busybox-static
+  [flex]=flex
+  [bison]=bison
+  [bc]=bc
+  [/usr/include/libelf.h]=libelf-dev
+  [/usr/include/openssl/ssl.h]=libssl-dev
+  [cpio]=cpio
+  [xz]=xz-utils
+  [zstd]=zstd
+  [ar]=binutils
+  [gcc]=gcc
+  [make]=make
+  [pahole]=dwarves
+  [rsync]=rsync
+  [apt-get]=apt
+)
+missing=()
+for probe in "${!NEED[@]}"; do
+  if [[ $probe == /* ]]; then [[ -e $probe ]] || missing+=("${NEED[$probe]}")
+  else command -v "$probe" >/dev/null 2>&1 || missing+=("${NEED[$probe]}"); fi
+done
+# busybox may exist as the dynamic build; we need the static one for the initramfs.
+if [[ -e /bin/busybox ]] && ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+fi
+if ((${#missing[@]})); then
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" file >/dev/null
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "bootstrap: installing node modules"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,29 @@
+import { isKpatchError } from '../errors.js';
+import { exitCodeFor } from './exit-codes.js';
+
+/**
+ * Runs a command's main function and turns its outcome into output and an exit code.
+ * Every bin/ launcher goes through here, so errors look the same everywhere.
+ */
+export async function runCli(
+  name: string,
+  main: (argv: string[]) => Promise<number | undefined>,
+): Promise<void> {
+  let code: number;
+  try {
+    code = (await main(process.argv.slice(2))) ?? 0;
+  } catch (error) {
+    code = exitCodeFor(error);
+    if (isKpatchError(error)) {
+      process.stderr.write(`${name}: ERROR: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`${name}: hint: ${error.hint}\n`);
+      if (error.logPath) process.stderr.write(`${name}: log: ${error.logPath}\n`);
+      if (process.env.KPATCH_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+    } else {
+      process.stderr.write(
+        `${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+  }
+  process.exitCode = code;
+}

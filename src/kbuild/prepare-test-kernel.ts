@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { loadDistroData } from '../distro/distro-data.js';
+import type { TargetKernel } from '../distro/target.js';
+import { BuildError } from '../errors.js';
+import { cacheRoot } from '../source/cache-dir.js';
+import { extractDeb } from '../source/deb.js';
+import { fetchDebPackages } from '../source/fetch-packages.js';
+import { withLock } from '../source/lock.js';
+import { unpackTarball } from '../source/unpack-tarball.js';
+import { runMake } from './run-make.js';
+
+export interface TestKernelConfig {
+  sourcePackage: string;
+  sourceTarball: string;
+  base: string;
+  enable: string[];
+  module: string[];
+  targets: string[];
+}
+
+export interface PrepareTestKernelOptions {
+  cacheDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  jobs?: number;
+  /** Extra config options to enable (=y), for tests that need more of the kernel. */
+  extraEnable?: string[];
+}
+
+// Bump when the way the test kernel is built changes: it is part of the cache key.
+const BUILDER_VERSION = 1;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Every input that changes the built kernel, hashed: the cache directory's name. */
+export function testKernelKey(parts: {
+  sourceSha256: string;
+  config: TestKernelConfig;
+  compiler: string;
+}): string {
+  const text = JSON.stringify({ v: BUILDER_VERSION, ...parts });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Checks the options we asked for really ended up in .config (olddefconfig drops ones with unmet deps). */
+export function missingConfigOptions(dotConfig: string, config: TestKernelConfig): string[] {
+  const set = new Set(dotConfig.split('\n').filter((l) => l.startsWith('CONFIG_')));
+  const missing = config.enable.filter((o) => !set.has(`CONFIG_${o}=y`));
+  missing.push(...config.module.filter((o) => !set.has(`CONFIG_${o}=m`)));
+  return missing;
+}
+
+async function configure(src: string, config: TestKernelConfig, logFile: string, signal?: AbortSignal) {
+  const common = { dir: src, logFile, what: 'test kernel configuration', ...(signal ? { signal } : {}) };
+  await runMake({ ...common, args: [config.base] });
+  const args = [
+    '--file',
+    '.config',
+    ...config.enable.flatMap((o) => ['-e', o]),
+    ...config.module.flatMap((o) => ['-m', o]),
+  ];
+  await execa('./scripts/config', args, { cwd: src });
+  await runMake({ ...common, args: ['olddefconfig'] });
+  const missing = missingConfigOptions(await readFile(join(src, '.config'), 'utf8'), config);
+  if (missing.length > 0) {
+    throw new BuildError(`test kernel config lacks ${missing.map((o) => `CONFIG_${o}`).join(', ')}`, {
+      hint: 'an option depends on something tinyconfig leaves out: add that to distro/test-kernel.json',
+      logPath: logFile,
+    });
+  }
+}
+
+/**
+ * The small test kernel: Debian's linux-source with a tiny livepatch-capable config, built once per set
+ * of inputs (source package, config, compiler) and cached. An interrupted build resumes where make stopped.
+ */
+export async function prepareTestKernel(options: PrepareTestKernelOptions = {}): Promise<TargetKernel> {
+  const base = loadDistroData<TestKernelConfig>('test-kernel');
+  const config = { ...base, enable: [...base.enable, ...(options.extraEnable ?? [])] };
+  const cache = options.cacheDir ?? cacheRoot();
+  const progress = options.onProgress ?? (() => {});
+  const signalOpt = options.signal ? { signal: options.signal } : {};
+  const [deb] = await fetchDebPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
+  if (!deb) throw new BuildError(`${config.sourcePackage} was not downloaded`);
+  const compiler = (await execa('gcc', ['--version'])).stdout.split('\n')[0] ?? 'gcc';
+  const key = testKernelKey({ sourceSha256: deb.sha256, config, compiler });
+  const dir = join(cache, 'targets', 'test', key);
+  const manifestFile = join(dir, 'target.json');
+  const readManifest = async () =>
+    (await exists(manifestFile))
+      ? (JSON.parse(await readFile(manifestFile, 'utf8')) as TargetKernel)
+      : undefined;
+  const cached = await readManifest();
+  if (cached && (await exists(cached.image))) return cached;
+  await mkdir(dir, { recursive: true });
+  return withLock(join(dir, '.lock'), async () => {
+    const again = await readManifest();
+    if (again && (await exists(again.image))) return again;
+    const src = join(dir, 'src');
+    const logFile = join(dir, 'build.log');
+    if (!(await exists(join(src, 'Makefile')))) {
+      progress(`unpacking ${config.sourcePackage} ${deb.version}`);
+      const staging = join(dir, 'deb');
+      await rm(staging, { recursive: true, force: true });
+      await extractDeb(deb.path, staging, { filter: (path) => path === config.sourceTarball });
+      await unpackTarball(join(staging, config.sourceTarball), src, { strip: 1 });
+      await rm(staging, { recursive: true, force: true });
+    }
+    if (!(await exists(join(src, '.config')))) {
+      progress('configuring the test kernel');
+      await configure(src, config, logFile, options.signal);
+    }
+    progress('building the test kernel (about 3 minutes on 2 cores)');
+    const jobs = String(options.jobs ?? availableParallelism());
+    await runMake({
+      dir: src,
+      args: [`-j${jobs}`, ...config.targets],
+      logFile,
+      what: 'test kernel',
+      ...signalOpt,
+    });
+    const release = (await execa('make', ['-s', '-C', src, 'kernelrelease'])).stdout.trim();
+    const target: TargetKernel = {
+      id: `test:${release}-${key}`,
+      kind: 'test',
+      release,
+      packageVersion: deb.version,
+      arch: 'x86_64',
+      image: join(src, 'arch/x86/boot/bzImage'),
+      config: join(src, '.config'),
+      symbols: {
+        format: 'system-map',
+        path: join(src, 'System.map'),
+        origin: 'System.map of the local build',
+      },
+      moduleSymvers: join(src, 'Module.symvers'),
+      buildDir: src,
+      vmlinux: join(src, 'vmlinux'),
+      sourceDir: src,
+    };
+    await writeFile(manifestFile, `${JSON.stringify(target, null, 2)}\n`);
+    return target;
+  });
+}

@@ -1,0 +1,94 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareTarget } from '../../src/distro/prepare-target.js';
+import type { TargetKernel } from '../../src/distro/target.js';
+import { buildExternalModule } from '../../src/kbuild/build-external-module.js';
+import { EXAMPLES, MODULE_FIXTURES } from './support/paths.js';
+import { runBin } from './support/run-bin.js';
+
+describe('klp-verify on the test kernel', () => {
+  let target: TargetKernel;
+  let sampleKo: string;
+  let work: string;
+
+  beforeAll(async () => {
+    target = await prepareTarget({ kind: 'test' });
+    work = await mkdtemp(join(tmpdir(), 'e2e-test-kernel-'));
+    [sampleKo = ''] = await buildExternalModule({
+      sourceDir: `${EXAMPLES}livepatch-sample`,
+      workDir: join(work, 'sample'),
+      target,
+    });
+  });
+
+  it('proves the hand-written livepatch with --unload and reports JSON', async () => {
+    const result = await runBin('klp-verify', [
+      '--target',
+      'test',
+      '--module',
+      sampleKo,
+      '--check',
+      'grep -q "served by a livepatch" /proc/cmdline',
+      '--unload',
+      '--json',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.stdout) as { ok: boolean; steps: Array<{ name: string; ok: boolean }> };
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => s.name)).toEqual([
+      'boot',
+      'check #1 fails before loading',
+      'insmod klp_sample',
+      'klp_sample: transition complete',
+      'check #1 passes with the livepatch',
+      'disable klp_sample',
+      'rmmod klp_sample',
+      'check #1 fails after unloading',
+      'kernel log clean',
+    ]);
+  });
+
+  it('refuses a check that already passes without the patch', async () => {
+    const result = await runBin('klp-verify', [
+      '--target',
+      'test',
+      '--module',
+      sampleKo,
+      '--check',
+      'test -e /proc/cmdline',
+    ]);
+    expect(result.stdout).toMatch(
+      /FAIL check #1 fails before loading: the check already passes without the livepatch/,
+    );
+    expect(result.exitCode).toBe(4);
+  });
+
+  it("reports the loader's message when a module cannot be loaded", async () => {
+    const [ko] = await buildExternalModule({
+      sourceDir: `${MODULE_FIXTURES}plain-reloc`,
+      workDir: join(work, 'plain-reloc'),
+      target,
+      makeVars: { KBUILD_MODPOST_WARN: '1' },
+    });
+    const result = await runBin('klp-verify', [
+      '--kernel',
+      target.image,
+      '--module',
+      ko!,
+      '--check',
+      'false',
+    ]);
+    expect(result.stdout).toMatch(
+      /FAIL insmod klp_plain_reloc: the kernel said: .*Unknown symbol saved_command_line/,
+    );
+    expect(result.exitCode).toBe(4);
+  });
+
+  it('fails on a usage error without booting anything', async () => {
+    const result = await runBin('klp-verify', ['--target', 'test', '--check', 'true']);
+    expect(result.stderr).toMatch(/klp-verify: ERROR: give at least one --module/);
+    expect(result.exitCode).toBe(64);
+  });
+});
