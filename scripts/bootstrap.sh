@@ -32,10 +32,16 @@ done
 if [[ -e /bin/busybox ]] && ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 fi
+SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+# Target kernels are resolved with apt (apt-cache depends, apt-get download --print-uris): it needs lists.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  echo "bootstrap: apt-get update (no package lists yet)"
+  $SUDO apt-get update -qq
+  updated=1
+fi
 if ((${#missing[@]})); then
   echo "bootstrap: installing system packages: ${missing[*]}"
-  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  $SUDO apt-get update -qq
+  [[ -n ${updated:-} ]] || $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" file >/dev/null
 fi
 

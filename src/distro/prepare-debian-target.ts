@@ -2,7 +2,7 @@ import { access, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:
 import { join, relative } from 'node:path';
 import { DistroError } from '../errors.js';
 import { cacheRoot } from '../source/cache-dir.js';
-import { extractDeb } from '../source/deb.js';
+import { extractDebs } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { dumpKallsyms } from '../verify/dump-kallsyms.js';
@@ -87,16 +87,18 @@ export async function prepareDebianTarget(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const root = join(dir, 'root');
-    await rm(root, { recursive: true, force: true });
-    await mkdir(root, { recursive: true });
-    for (const deb of debs) {
-      progress(`unpacking ${deb.package}`);
-      const filter =
-        deb.package === layout.imagePackage
-          ? (path: string) => path.startsWith('boot/') || path.startsWith('lib/') || path === 'lib'
-          : undefined;
-      await extractDeb(deb.path, root, filter ? { filter } : {});
-    }
+    progress(`unpacking ${debs.map((d) => d.package).join(', ')}`);
+    // The image package also carries docs and firmware lists; only the kernel, its modules and the
+    // headers + kbuild trees matter here.
+    await extractDebs(
+      debs.map((d) => d.path),
+      root,
+      {
+        filter: ['boot/**', 'lib/modules/**', 'usr/src/**', 'usr/lib/linux-kbuild-*/**'],
+        replace: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
     const modulesDir = join(root, layout.paths.modules);
     const buildDir = join(root, layout.paths.headers);
     await relocateHeaders(root, buildDir, modulesDir);

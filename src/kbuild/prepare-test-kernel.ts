@@ -111,8 +111,12 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
       progress(`unpacking ${config.sourcePackage} ${deb.version}`);
       const staging = join(dir, 'deb');
       await rm(staging, { recursive: true, force: true });
-      await extractDeb(deb.path, staging, { filter: (path) => path === config.sourceTarball });
-      await unpackTarball(join(staging, config.sourceTarball), src, { strip: 1 });
+      await extractDeb(deb.path, staging, { filter: [config.sourceTarball], replace: true });
+      await unpackTarball(join(staging, config.sourceTarball), src, {
+        strip: 1,
+        replace: true,
+        ...signalOpt,
+      });
       await rm(staging, { recursive: true, force: true });
     }
     if (!(await exists(join(src, '.config')))) {

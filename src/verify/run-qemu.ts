@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { VerifyError } from '../errors.js';
+import { InterruptedError, VerifyError } from '../errors.js';
 
 export type Accel = 'tcg' | 'kvm';
 
@@ -89,7 +89,8 @@ export async function runQemu(options: QemuOptions): Promise<QemuResult> {
     });
   }
   if (result.isCanceled) {
-    throw new VerifyError('the VM was stopped: verification cancelled');
+    const reason = options.signal?.reason;
+    throw new InterruptedError(typeof reason === 'string' ? reason : 'cancellation');
   }
   const consoleText = String(result.stdout).replaceAll('\r\n', '\n');
   if (result.exitCode !== 0 && !result.timedOut && !consoleText.includes('KLPV')) {

@@ -1,11 +1,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareTarget } from '../../src/distro/prepare-target.js';
 import type { TargetKernel } from '../../src/distro/target.js';
 import { buildExternalModule } from '../../src/kbuild/build-external-module.js';
-import { EXAMPLES, MODULE_FIXTURES } from './support/paths.js';
+import { EXAMPLES, MODULE_FIXTURES, REPO } from './support/paths.js';
 import { runBin } from './support/run-bin.js';
 
 describe('klp-verify on the test kernel', () => {
@@ -90,5 +91,74 @@ describe('klp-verify on the test kernel', () => {
     const result = await runBin('klp-verify', ['--target', 'test', '--check', 'true']);
     expect(result.stderr).toMatch(/klp-verify: ERROR: give at least one --module/);
     expect(result.exitCode).toBe(64);
+  });
+});
+
+describe('klp-verify leaves no VM behind', () => {
+  let target: TargetKernel;
+  let sampleKo: string;
+
+  beforeAll(async () => {
+    target = await prepareTarget({ kind: 'test' });
+    const work = await mkdtemp(join(tmpdir(), 'e2e-test-kernel-'));
+    [sampleKo = ''] = await buildExternalModule({
+      sourceDir: `${EXAMPLES}livepatch-sample`,
+      workDir: join(work, 'sample'),
+      target,
+    });
+  });
+
+  async function qemuProcesses(): Promise<string[]> {
+    const { stdout } = await execa('ps', ['-eo', 'args'], { reject: false });
+    return stdout.split('\n').filter((line) => line.includes('qemu-system') && line.includes('klp-verify-'));
+  }
+
+  it('kills the VM when the per-boot timeout runs out and says which step it reached', async () => {
+    const started = Date.now();
+    const result = await runBin('klp-verify', [
+      '--kernel',
+      target.image,
+      '--module',
+      sampleKo,
+      '--check',
+      'sleep 600',
+      '--timeout',
+      '10',
+    ]);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.stdout).toMatch(/PASS boot/);
+    expect(result.stdout).toMatch(/FAIL check #1 fails before loading: the VM timed out before this step/);
+    expect(result.exitCode).toBe(4);
+    expect(await qemuProcesses()).toEqual([]);
+  });
+
+  it('stops the VM on SIGINT and exits 130', async () => {
+    const child = execa(
+      'node',
+      [
+        `${REPO}bin/klp-verify.js`,
+        '--kernel',
+        target.image,
+        '--module',
+        sampleKo,
+        '--check',
+        'sleep 600',
+        '-d',
+      ],
+      {
+        reject: false,
+      },
+    );
+    // Wait until the guest is running its check, then interrupt as a user pressing Ctrl-C would.
+    await new Promise<void>((resolve) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('KLPV boot')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toMatch(/ERROR: interrupted by SIGINT/);
+    expect(await qemuProcesses()).toEqual([]);
   });
 });

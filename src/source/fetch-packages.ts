@@ -1,0 +1,99 @@
+/**
+ * Fetches distro packages into the cache: apt says where they are and what they must hash to,
+ * downloadFile fetches and verifies them into CACHE/debs/, all under the cache's lock so two runs never
+ * write the same .part at once. Files already there and verified cost no network.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AptOptions, type AptUri, aptPackageUris } from './apt-uris.js';
+import { cacheRoot } from './cache-dir.js';
+import { type DownloadProgress, downloadFile } from './download.js';
+import { type LockHolder, withLock } from './lock.js';
+
+export interface PackageProgress extends DownloadProgress {
+  package: string;
+  fileName: string;
+  /** 0-based position of this package in the list, and the list's length. */
+  index: number;
+  count: number;
+}
+
+export interface FetchOptions {
+  /** Defaults to cacheRoot(). */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: PackageProgress) => void;
+  /** Called once if another run holds the cache lock and we wait for it. */
+  onLockWait?: (holder: LockHolder) => void;
+  /** Fail at once (LockError) instead of waiting for another run. */
+  noWait?: boolean;
+  retries?: number;
+  retryDelayMs?: number;
+  /** Resolves packages to URIs; defaults to apt (`aptPackageUris`). */
+  resolve?: (packages: readonly string[], options: AptOptions) => Promise<AptUri[]>;
+  apt?: AptOptions;
+}
+
+export interface FetchedPackage {
+  package: string;
+  version: string;
+  architecture: string;
+  path: string;
+  url: string;
+  bytes: number;
+  sha256: string;
+  /** False when a verified copy was already in the cache. */
+  downloaded: boolean;
+}
+
+export async function fetchDebPackages(
+  packages: readonly string[],
+  options: FetchOptions = {},
+): Promise<FetchedPackage[]> {
+  const cacheDir = options.cacheDir ?? cacheRoot();
+  const debs = join(cacheDir, 'debs');
+  const resolve = options.resolve ?? aptPackageUris;
+  const uris = await resolve(packages, { ...options.apt, signal: options.signal });
+  await mkdir(debs, { recursive: true });
+  return withLock(
+    join(debs, '.lock'),
+    async () => {
+      const fetched: FetchedPackage[] = [];
+      for (const [index, uri] of uris.entries()) {
+        let downloaded = false;
+        const result = await downloadFile({
+          url: uri.url,
+          dest: join(debs, uri.fileName),
+          sha256: uri.sha256,
+          checksum: uri.hash,
+          size: uri.size,
+          retries: options.retries,
+          retryDelayMs: options.retryDelayMs,
+          signal: options.signal,
+          onProgress: (progress) => {
+            downloaded = true;
+            options.onProgress?.({
+              ...progress,
+              package: uri.package,
+              fileName: uri.fileName,
+              index,
+              count: uris.length,
+            });
+          },
+        });
+        fetched.push({
+          package: uri.package,
+          version: uri.version,
+          architecture: uri.architecture,
+          path: result.path,
+          url: uri.url,
+          bytes: result.bytes,
+          sha256: result.sha256,
+          downloaded,
+        });
+      }
+      return fetched;
+    },
+    { wait: !options.noWait, onWait: options.onLockWait, signal: options.signal },
+  );
+}
