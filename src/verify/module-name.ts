@@ -1,28 +1,21 @@
-import { readFile } from 'node:fs/promises';
-import { VerifyError } from '../errors.js';
+import { readElfFile } from '../elf/index.js';
+import { isKpatchError, VerifyError } from '../errors.js';
+import { modinfoValue } from '../module/modinfo.js';
 
 /**
  * The name the kernel gives a module (and so its /sys/kernel/livepatch directory): the `name=` entry of
- * its .modinfo, which kbuild derives from the file name with '-' turned into '_'.
+ * its .modinfo, which modpost derives from the file name with '-' turned into '_'.
  */
 export async function readModuleName(koPath: string): Promise<string> {
-  const bytes = await readFile(koPath).catch((cause: unknown) => {
-    throw new VerifyError(`cannot read module ${koPath}`, { cause, hint: 'check the --module path' });
+  const elf = await readElfFile(koPath).catch((cause: unknown) => {
+    const why = isKpatchError(cause) ? cause.message : `cannot read ${koPath}`;
+    throw new VerifyError(`${why}`, { cause, hint: 'pass the .ko file kbuild produced' });
   });
-  if (bytes.subarray(0, 4).toString('latin1') !== '\x7fELF') {
-    throw new VerifyError(`${koPath} is not an ELF kernel module`, {
-      hint: 'pass the .ko file kbuild produced',
-    });
-  }
-  // .modinfo is a run of NUL-terminated key=value strings; "name=" appears there once.
-  const key = Buffer.from('\0name=', 'latin1');
-  const at = bytes.indexOf(key);
-  if (at < 0) {
-    throw new VerifyError(`${koPath} has no modinfo name= entry`, {
+  const name = modinfoValue(elf, 'name');
+  if (!name) {
+    throw new VerifyError(`${koPath} has no .modinfo name= entry`, {
       hint: 'is it a module built by kbuild (modpost adds the name)?',
     });
   }
-  const start = at + key.length;
-  const end = bytes.indexOf(0, start);
-  return bytes.subarray(start, end < 0 ? undefined : end).toString('latin1');
+  return name;
 }

@@ -9,21 +9,21 @@ import { buildExternalModule } from '../../src/kbuild/build-external-module.js';
 import { EXAMPLES, MODULE_FIXTURES, REPO } from './support/paths.js';
 import { runBin } from './support/run-bin.js';
 
-describe('klp-verify on the test kernel', () => {
-  let target: TargetKernel;
-  let sampleKo: string;
-  let work: string;
+let target: TargetKernel;
+let sampleKo: string;
+let work: string;
 
-  beforeAll(async () => {
-    target = await prepareTarget({ kind: 'test' });
-    work = await mkdtemp(join(tmpdir(), 'e2e-test-kernel-'));
-    [sampleKo = ''] = await buildExternalModule({
-      sourceDir: `${EXAMPLES}livepatch-sample`,
-      workDir: join(work, 'sample'),
-      target,
-    });
+beforeAll(async () => {
+  target = await prepareTarget({ kind: 'test' });
+  work = await mkdtemp(join(tmpdir(), 'e2e-test-kernel-'));
+  [sampleKo = ''] = await buildExternalModule({
+    sourceDir: `${EXAMPLES}livepatch-sample`,
+    workDir: join(work, 'sample'),
+    target,
   });
+});
 
+describe('klp-verify on the test kernel', () => {
   it('proves the hand-written livepatch with --unload and reports JSON', async () => {
     const result = await runBin('klp-verify', [
       '--target',
@@ -95,19 +95,6 @@ describe('klp-verify on the test kernel', () => {
 });
 
 describe('klp-verify leaves no VM behind', () => {
-  let target: TargetKernel;
-  let sampleKo: string;
-
-  beforeAll(async () => {
-    target = await prepareTarget({ kind: 'test' });
-    const work = await mkdtemp(join(tmpdir(), 'e2e-test-kernel-'));
-    [sampleKo = ''] = await buildExternalModule({
-      sourceDir: `${EXAMPLES}livepatch-sample`,
-      workDir: join(work, 'sample'),
-      target,
-    });
-  });
-
   async function qemuProcesses(): Promise<string[]> {
     const { stdout } = await execa('ps', ['-eo', 'args'], { reject: false });
     return stdout.split('\n').filter((line) => line.includes('qemu-system') && line.includes('klp-verify-'));
