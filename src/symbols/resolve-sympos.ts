@@ -11,13 +11,26 @@ export type SymposResult =
   | { ok: true; sympos: number; count: number }
   | { ok: false; reason: 'missing' | 'ambiguous' | 'out-of-range'; candidates: ObjectSymbol[] };
 
-/** Same-named symbols of one object, each list in the order the kernel counts positions in. */
+/** Looks up the same-named symbols of an object, in the order the kernel counts positions in. */
+export type SymbolLookup = (name: string) => readonly ObjectSymbol[];
+
+/**
+ * Same-named symbols of one object, each list in the order the kernel counts positions in. Built from a
+ * list of symbols, or backed by a lookup function (e.g. a SymbolIndex read from the cache) so a big
+ * symbol table never has to become one Map; looked-up answers are remembered.
+ */
 export class ObjectSymbols {
   readonly object: string;
   private readonly byName = new Map<string, ObjectSymbol[]>();
+  private readonly lookup: SymbolLookup | undefined;
 
-  constructor(object: string, symbols: Iterable<ObjectSymbol>) {
+  constructor(object: string, symbols: Iterable<ObjectSymbol> | SymbolLookup) {
     this.object = object;
+    if (typeof symbols === 'function') {
+      this.lookup = symbols;
+      return;
+    }
+    this.lookup = undefined;
     for (const symbol of symbols) {
       const list = this.byName.get(symbol.name);
       if (list) list.push(symbol);
@@ -26,11 +39,15 @@ export class ObjectSymbols {
   }
 
   candidates(name: string): readonly ObjectSymbol[] {
-    return this.byName.get(name) ?? [];
+    const known = this.byName.get(name);
+    if (known || !this.lookup) return known ?? [];
+    const found = [...this.lookup(name)];
+    this.byName.set(name, found);
+    return found;
   }
 
   has(name: string): boolean {
-    return this.byName.has(name);
+    return this.candidates(name).length > 0;
   }
 }
 
