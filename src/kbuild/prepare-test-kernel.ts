@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { loadDistroData } from '../distro/distro-data.js';
 import type { TargetKernel } from '../distro/target.js';
 import { BuildError } from '../errors.js';
+import { aptPackageUris } from '../source/apt-uris.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDeb } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
@@ -89,10 +90,12 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
   const cache = options.cacheDir ?? cacheRoot();
   const progress = options.onProgress ?? (() => {});
   const signalOpt = options.signal ? { signal: options.signal } : {};
-  const [deb] = await fetchDebPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
-  if (!deb) throw new BuildError(`${config.sourcePackage} was not downloaded`);
+  // apt's metadata names the source package's SHA256, which is all the cache key needs: a built kernel
+  // is found without downloading or re-hashing the 139 MB package.
+  const [uri] = await aptPackageUris([config.sourcePackage], signalOpt);
+  if (!uri?.sha256) throw new BuildError(`apt gives no SHA256 for ${config.sourcePackage}`);
   const compiler = (await execa('gcc', ['--version'])).stdout.split('\n')[0] ?? 'gcc';
-  const key = testKernelKey({ sourceSha256: deb.sha256, config, compiler });
+  const key = testKernelKey({ sourceSha256: uri.sha256, config, compiler });
   const dir = join(cache, 'targets', 'test', key);
   const manifestFile = join(dir, 'target.json');
   const readManifest = async () =>
@@ -107,6 +110,8 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
     if (again && (await exists(again.image))) return again;
     const src = join(dir, 'src');
     const logFile = join(dir, 'build.log');
+    const [deb] = await fetchDebPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
+    if (!deb) throw new BuildError(`${config.sourcePackage} was not downloaded`);
     if (!(await exists(join(src, 'Makefile')))) {
       progress(`unpacking ${config.sourcePackage} ${deb.version}`);
       const staging = join(dir, 'deb');
