@@ -18,6 +18,11 @@ export interface RunMakeOptions {
   what: string;
 }
 
+/** Compiler and modpost errors ("error:", "ERROR: modpost: ...", "make: *** ... Error 2"), not warnings. */
+export function isErrorLine(line: string): boolean {
+  return /\berror:|\bERROR:|\*\*\* .*\bError \d+/.test(line);
+}
+
 /** Runs make, logging everything; on failure the error quotes the first compiler error and names the log. */
 export async function runMake(options: RunMakeOptions): Promise<void> {
   await mkdir(dirname(options.logFile), { recursive: true });
@@ -39,7 +44,7 @@ export async function runMake(options: RunMakeOptions): Promise<void> {
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
-      if (firstErrors.length < 3 && /error|Error \d|undefined!/.test(line)) firstErrors.push(line.trim());
+      if (firstErrors.length < 3 && isErrorLine(line)) firstErrors.push(line.trim());
       options.onLine?.(line);
     }
   });

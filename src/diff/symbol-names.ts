@@ -1,0 +1,74 @@
+import type { ElfSection, ElfSymbol } from '../elf/index.js';
+import { SHF_EXECINSTR, STB_LOCAL, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/index.js';
+
+/**
+ * Names the compiler makes up change between builds: clone numbers (`.isra.0`, `.constprop.1`,
+ * `.part.2`), static-local numbers (`count.3`) and `__UNIQUE_ID_name123`. The stem drops those numbers
+ * so two builds of the same source agree on it.
+ */
+export function symbolStem(name: string): string {
+  return name
+    .replace(/\.(isra|constprop|part|lto_priv|llvm)\.\d+/g, '.$1')
+    .replace(/^(__UNIQUE_ID_[A-Za-z_]*?)_?\d+$/, '$1')
+    .replace(/(\.\d+)+$/, '');
+}
+
+/** The function a `.cold` or `.part.N` piece was split from, or undefined. */
+export function parentFunctionName(name: string): string | undefined {
+  const cold = /^(.+?)\.cold(\.\d+)?$/.exec(name);
+  if (cold) return cold[1];
+  const part = /^(.+?)\.part\.\d+$/.exec(name);
+  return part ? part[1] : undefined;
+}
+
+/** Static locals the compiler creates per use site; the patched copy is used, never the kernel's. */
+const SPECIAL_STATIC_STEMS = new Set([
+  '__warned',
+  '__already_done',
+  '__func__',
+  '__FUNCTION__',
+  '__PRETTY_FUNCTION__',
+  '_rs',
+  '__key',
+  'CSWTCH',
+  '__print_once',
+  '_entry',
+  '_entry_ptr',
+  '__msg',
+  'descriptor',
+  '__UNIQUE_ID_ddebug',
+]);
+
+/** Sections that only hold such one-shot flags. */
+const SPECIAL_STATIC_SECTIONS = new Set(['.data.once', '.data..once', '.data.unlikely']);
+
+export function isSpecialStatic(symbol: ElfSymbol): boolean {
+  if (symbol.bind !== STB_LOCAL) return false;
+  if (symbol.type !== STT_OBJECT && symbol.type !== 0) return false;
+  if (symbol.section && SPECIAL_STATIC_SECTIONS.has(symbol.section.name)) return true;
+  return SPECIAL_STATIC_STEMS.has(symbolStem(symbol.name));
+}
+
+/** A function-scope static: a local object whose name got a `.N` suffix from the compiler. */
+export function isStaticLocal(symbol: ElfSymbol): boolean {
+  return symbol.bind === STB_LOCAL && symbol.type === STT_OBJECT && /\.\d+$/.test(symbol.name);
+}
+
+export function isFunction(symbol: ElfSymbol): boolean {
+  return symbol.type === STT_FUNC;
+}
+
+export function isTextSection(section: ElfSection): boolean {
+  return (section.flags & SHF_EXECINSTR) !== 0;
+}
+
+/** `__init`/`__exit` code and data: gone after boot or never run by a livepatch. */
+export function isInitOrExitSection(section: ElfSection): boolean {
+  return /^\.(init|exit)\./.test(section.name);
+}
+
+/** Readable name for messages: section symbols are named after their section. */
+export function displayName(symbol: ElfSymbol): string {
+  if (symbol.type === STT_SECTION) return symbol.section?.name ?? '(section)';
+  return symbol.name || '(unnamed)';
+}

@@ -1,0 +1,104 @@
+import type { ElfFile, ElfSection, ElfSymbol, Relocation } from '../elf/index.js';
+import {
+  addRelocation,
+  addSection,
+  addSymbol,
+  createElf,
+  SHF_GROUP,
+  SHN_ABS,
+  SHT_NOBITS,
+  STB_GLOBAL,
+  STB_LOCAL,
+  STT_FILE,
+  STT_SECTION,
+  sectionSymbol,
+} from '../elf/index.js';
+import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
+import type { FilteredSection } from './special-sections/types.js';
+
+export interface OutputObject {
+  elf: ElfFile;
+  /** Symbols left undefined, with the patched-object symbol they stand for. */
+  undefinedSymbols: Array<{ output: ElfSymbol; source: DiffSymbol }>;
+}
+
+/** The name the running kernel knows: the original's, when the compiler renumbered a clone. */
+export function kernelName(s: DiffSymbol): string {
+  return s.twin?.symbol.name ?? s.symbol.name;
+}
+
+function outputSectionName(s: DiffSection): string {
+  return s.bundled?.twin && s.twin ? s.twin.section.name : s.section.name;
+}
+
+/**
+ * Builds the output object: the included sections (special sections cut to their kept entries), the
+ * symbols defined in them, and every other symbol they reference as an undefined symbol. Undefined
+ * symbols are written global (ELF has no undefined locals); the report keeps their real binding.
+ */
+export function buildOutput(
+  patched: DiffObject,
+  filtered: readonly FilteredSection[],
+  file?: string,
+): OutputObject {
+  const elf = createElf({ machine: patched.elf.header.machine, ...(file ? { file } : {}) });
+  const filteredBySource = new Map(filtered.map((f) => [f.source, f]));
+  const sectionMap = new Map<DiffSection, ElfSection>();
+  for (const s of patched.sections) {
+    const cut = filteredBySource.get(s);
+    if (!cut && !s.include) continue;
+    const source = s.section;
+    const section = addSection(elf, {
+      name: outputSectionName(s),
+      type: source.type,
+      flags: source.flags & ~SHF_GROUP,
+      addralign: source.addralign,
+      entsize: source.entsize,
+      ...(source.type === SHT_NOBITS
+        ? { size: source.size }
+        : { data: Buffer.from(cut ? cut.data : source.data) }),
+    });
+    sectionMap.set(s, section);
+  }
+
+  if (patched.sourceFile) {
+    addSymbol(elf, { name: patched.sourceFile, bind: STB_LOCAL, type: STT_FILE, specialIndex: SHN_ABS });
+  }
+  const symbolMap = new Map<DiffSymbol, ElfSymbol>();
+  const undefinedSymbols: OutputObject['undefinedSymbols'] = [];
+  const outputSymbol = (s: DiffSymbol): ElfSymbol => {
+    const known = symbolMap.get(s);
+    if (known) return known;
+    let created: ElfSymbol;
+    const section = s.section ? sectionMap.get(s.section) : undefined;
+    if (s.symbol.type === STT_SECTION) {
+      if (!section)
+        throw new Error(`internal: section symbol of ${s.section?.section.name} used but not copied`);
+      created = sectionSymbol(elf, section);
+    } else if (section) {
+      created = addSymbol(elf, { ...s.symbol, name: kernelName(s), section });
+    } else {
+      created = addSymbol(elf, {
+        name: kernelName(s),
+        bind: s.symbol.bind === STB_LOCAL ? STB_GLOBAL : s.symbol.bind,
+        type: s.symbol.type,
+      });
+      undefinedSymbols.push({ output: created, source: s });
+    }
+    symbolMap.set(s, created);
+    return created;
+  };
+
+  for (const s of patched.symbols) {
+    if (s.symbol.type === STT_FILE || s.symbol.type === STT_SECTION) continue;
+    if (s.section && sectionMap.has(s.section) && s.include) outputSymbol(s);
+  }
+  for (const [s, section] of sectionMap) {
+    const relocations: readonly Relocation[] = filteredBySource.get(s)?.relocations ?? s.relocations;
+    for (const r of relocations) {
+      const target = r.symbol ? patched.symbolOf.get(r.symbol) : undefined;
+      addRelocation(elf, section, { ...r, symbol: target ? outputSymbol(target) : undefined });
+    }
+  }
+  return { elf, undefinedSymbols };
+}

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+
+export const FIXTURE_DIR = new URL('../../fixtures/diff/', import.meta.url).pathname;
+
+/** The kernel's code generation flags that matter to create-diff-object. */
+export const KERNEL_LIKE_FLAGS = [
+  '-O2',
+  '-std=gnu11',
+  '-nostdinc',
+  '-mfentry',
+  '-pg',
+  '-mrecord-mcount',
+  '-ffunction-sections',
+  '-fdata-sections',
+  '-fno-pic',
+  '-fno-PIE',
+  '-mcmodel=kernel',
+  '-mno-red-zone',
+  '-fno-common',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-fcf-protection=none',
+  '-fno-jump-tables',
+  '-Wno-unused-variable',
+  '-Wno-unused-function',
+];
+
+/** What a fixture's header comments declare. */
+export interface FixtureSpec {
+  name: string;
+  path: string;
+  expect:
+    | { outcome: 'changed'; changed: string[]; added: string[] }
+    | { outcome: 'no-change' }
+    | { outcome: 'refused'; kind: string };
+  parent: string;
+  sizes: Record<string, number>;
+}
+
+const list = (text: string | undefined) => (text ? text.split(',').filter((s) => s !== '') : []);
+
+export async function readFixtureSpec(name: string): Promise<FixtureSpec> {
+  const path = join(FIXTURE_DIR, `${name}.c`);
+  const text = await readFile(path, 'utf8');
+  const header = (key: string) => new RegExp(`^// ${key}: (.*)$`, 'm').exec(text)?.[1]?.trim();
+  const expectText = header('expect') ?? '';
+  let expect: FixtureSpec['expect'];
+  if (expectText === 'no-change') expect = { outcome: 'no-change' };
+  else if (expectText.startsWith('refused=')) expect = { outcome: 'refused', kind: expectText.slice(8) };
+  else {
+    const changed = /changed=(\S*)/.exec(expectText)?.[1];
+    const added = /new=(\S*)/.exec(expectText)?.[1];
+    expect = { outcome: 'changed', changed: list(changed), added: list(added) };
+  }
+  const sizes: Record<string, number> = {};
+  for (const assignment of (header('sizes') ?? '').split(/\s+/).filter(Boolean)) {
+    const [key = '', value = ''] = assignment.split('=');
+    sizes[key] = Number(value);
+  }
+  return { name, path, expect, parent: header('parent') ?? 'vmlinux', sizes };
+}
+
+/** Compiles a fixture as the original (`orig.o`) and with -DPATCHED (`patched.o`) into `dir`. */
+export async function compileFixturePair(
+  spec: FixtureSpec,
+  dir: string,
+): Promise<{ orig: string; patched: string }> {
+  const orig = join(dir, `${spec.name}.orig.o`);
+  const patched = join(dir, `${spec.name}.patched.o`);
+  const base = ['gcc', ...KERNEL_LIKE_FLAGS, '-I', FIXTURE_DIR, '-c', spec.path];
+  await Promise.all([
+    execa(base[0]!, [...base.slice(1), '-o', orig]),
+    execa(base[0]!, [...base.slice(1), '-DPATCHED', '-o', patched]),
+  ]);
+  return { orig, patched };
+}
