@@ -35,7 +35,15 @@ export function symbolsInSection(elf: ElfFile, section: ElfSection): ElfSymbol[]
 
 /** The SHT_RELA/SHT_REL section whose sh_info is `target`. */
 export function relocationSectionFor(elf: ElfFile, target: ElfSection): ElfSection | undefined {
-  return elf.sections.find((s) => (s.type === SHT_RELA || s.type === SHT_REL) && s.info === target);
+  // Several relocation sections may patch one section (tools add their own); the one named after it
+  // (.rela<name> / .rel<name>) is the conventional one, so it wins.
+  const candidates = elf.sections.filter(
+    (s) => (s.type === SHT_RELA || s.type === SHT_REL) && s.info === target,
+  );
+  return (
+    candidates.find((s) => s.name === `.rela${target.name}` || s.name === `.rel${target.name}`) ??
+    candidates[0]
+  );
 }
 
 /** Relocations applied to `target` (empty when it has none). */

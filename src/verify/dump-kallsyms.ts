@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { VerifyError } from '../errors.js';
 import { writeCpioNewcGz } from './cpio-newc.js';
+import { DRAIN_SERIAL } from './init-script.js';
 import type { Accel } from './run-qemu.js';
 import { runQemu } from './run-qemu.js';
 
@@ -22,6 +23,8 @@ mount -t proc proc /proc
 stty -F /dev/ttyS1 raw -echo
 gzip -1 -c /proc/kallsyms > /dev/ttyS1
 echo "KLPV kallsyms - $?"
+${DRAIN_SERIAL}
+drain_serial
 reboot -f
 `;
 

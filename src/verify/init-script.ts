@@ -31,6 +31,22 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * Waits (at most 2 s) until the serial ports' transmit counters stop moving. `reboot -f` right after the
+ * last write can drop bytes still queued for the UART: a cut-off kernel log or a lost final marker.
+ */
+export const DRAIN_SERIAL = `drain_serial() {
+  last=none
+  n=0
+  while [ $n -lt 40 ]; do
+    now=$(grep -o 'tx:[0-9]*' /proc/tty/driver/serial 2>/dev/null)
+    [ "$now" = "$last" ] && return 0
+    last=$now
+    n=$((n + 1))
+    sleep 0.05
+  done
+}`;
+
 const PREAMBLE = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -39,12 +55,13 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo 8 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 mark() { echo "${MARKER} $*"; }
+${DRAIN_SERIAL}
 finish() {
   mark dmesg - begin
   dmesg
   mark dmesg - end
   mark done - "$1"
-  sync
+  drain_serial
   reboot -f
   sleep 60
 }
