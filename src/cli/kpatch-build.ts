@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { livepatchModuleName } from '../module/module-spec.js';
+import type { BuildEvent } from '../pipeline/build-from-tree.js';
+import { buildFromTree } from '../pipeline/build-from-tree.js';
+import { abortOnSignals } from './signals.js';
+
+export const KPATCH_BUILD_HELP = `Usage: kpatch-build -s DIR [options] PATCH...
+
+Builds a livepatch module from source patches for the kernel built in DIR (kpatch-build's -s mode):
+tests the patches, recompiles only the objects they affect (original and patched, with function
+sections), finds changed functions, generates a kbuild livepatch module and converts its relocations.
+
+  -s, --sourcedir DIR       kernel tree built for the target kernel (required for now)
+  -c, --config FILE         its .config (default DIR/.config)
+  -v, --vmlinux FILE        its vmlinux (default DIR/vmlinux)
+  -n, --name NAME           module name (default livepatch-<first patch>; [A-Za-z0-9_-], at most 55)
+  -o, --output DIR          where NAME.ko goes (default: the current directory)
+  -R, --non-replace         do not replace earlier livepatches (atomic replace is the default)
+  -d, --debug               keep the work directory and its logs
+  --skip-cleanup            leave the tree patched if the build fails
+  --skip-compiler-check     build even if the local compiler differs from the target's
+  --max-objects N           rebuild at most N affected objects (default 300)
+  --json                    print the result as JSON on stdout
+  -h, --help                this text
+
+Not yet: distro kernels by release (-a, -r, --distro), -j, --oot-module. See docs/roadmap.md.
+Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
+64 usage; 1 other errors (see docs/exit-codes.md).
+`;
+
+function printEvent(event: BuildEvent): void {
+  if (event.kind === 'function') {
+    process.stderr.write(`${event.object}: ${event.change} function: ${event.function}\n`);
+  } else {
+    process.stderr.write(`${event.message}\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      sourcedir: { type: 'string', short: 's' },
+      config: { type: 'string', short: 'c' },
+      vmlinux: { type: 'string', short: 'v' },
+      name: { type: 'string', short: 'n' },
+      output: { type: 'string', short: 'o' },
+      'non-replace': { type: 'boolean', short: 'R', default: false },
+      debug: { type: 'boolean', short: 'd', default: false },
+      'skip-cleanup': { type: 'boolean', default: false },
+      'skip-compiler-check': { type: 'boolean', default: false },
+      'max-objects': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(KPATCH_BUILD_HELP);
+    return 0;
+  }
+  if (positionals.length === 0)
+    throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
+  if (!values.sourcedir) {
+    throw new UsageError('-s DIR is required for now', {
+      hint: 'building for a distro kernel by release is not ready yet',
+    });
+  }
+  const maxObjects = values['max-objects'] === undefined ? undefined : Number(values['max-objects']);
+  if (maxObjects !== undefined && !(Number.isInteger(maxObjects) && maxObjects > 0)) {
+    throw new UsageError('--max-objects takes a positive whole number');
+  }
+  const name = livepatchModuleName(positionals, values.name);
+  const { signal, dispose } = abortOnSignals();
+  try {
+    const result = await buildFromTree({
+      sourceDir: values.sourcedir,
+      patches: positionals,
+      name,
+      outputDir: resolve(values.output ?? '.'),
+      replace: !values['non-replace'],
+      skipCleanup: values['skip-cleanup'],
+      skipCompilerCheck: values['skip-compiler-check'],
+      keepWorkDir: values.debug,
+      ...(values.config ? { config: values.config } : {}),
+      ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
+      ...(maxObjects ? { maxObjects } : {}),
+      signal,
+      onEvent: printEvent,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stderr.write(`SUCCESS: ${result.module}\n`);
+    return 0;
+  } finally {
+    dispose();
+  }
+}

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import type { ElfFile } from '../elf/index.js';
+import { readElfFile, SHN_UNDEF } from '../elf/index.js';
+import { BuildError } from '../errors.js';
+import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
+import { modinfoValue } from './modinfo.js';
+
+const MODVERSION_ENTRY = 64;
+
+/** `__versions`: 64-byte entries of an 8-byte CRC and a NUL-padded name. */
+export function readModversions(elf: ElfFile): Map<string, number> {
+  const section = elf.sections.find((s) => s.name === '__versions');
+  const versions = new Map<string, number>();
+  if (!section?.data) return versions;
+  for (let at = 0; at + MODVERSION_ENTRY <= section.data.length; at += MODVERSION_ENTRY) {
+    const crc = Number(section.data.readBigUInt64LE(at) & 0xffffffffn);
+    const nameBytes = section.data.subarray(at + 8, at + MODVERSION_ENTRY);
+    const end = nameBytes.indexOf(0);
+    versions.set(nameBytes.subarray(0, end < 0 ? undefined : end).toString('latin1'), crc);
+  }
+  return versions;
+}
+
+export interface ModuleCheckInput {
+  ko: string;
+  moduleSymvers: string;
+  /** vermagic of a module built for the target, when one is at hand. */
+  expectedVermagic?: string;
+}
+
+/**
+ * The last look before the module is handed out: everything still undefined must be something the
+ * module loader resolves (a vmlinux export), every modversions CRC must be the target's, and the
+ * vermagic must be the target's, or the kernel would refuse the module.
+ */
+export async function checkLivepatchModule(input: ModuleCheckInput): Promise<void> {
+  const elf = await readElfFile(input.ko);
+  const exports = parseModuleSymvers(await readFile(input.moduleSymvers, 'utf8'), input.moduleSymvers);
+  const unresolved = elf.symbols
+    .filter((s) => !s.section && s.specialIndex === SHN_UNDEF && s.name !== '')
+    .map((s) => s.name)
+    .filter((name) => exports.get(name)?.module !== 'vmlinux');
+  if (unresolved.length > 0) {
+    throw new BuildError(`${input.ko}: the kernel cannot resolve ${unresolved.join(', ')}`, {
+      hint: 'these are neither vmlinux exports nor livepatch relocations; klp-convert should have converted them',
+    });
+  }
+  const wrongCrc = [...readModversions(elf)]
+    .filter(([name, crc]) => exports.has(name) && exports.get(name)?.crc !== crc)
+    .map(([name]) => name);
+  if (wrongCrc.length > 0) {
+    throw new BuildError(
+      `${input.ko}: modversions CRCs differ from the target's for ${wrongCrc.join(', ')}`,
+      {
+        hint: "the module was built against another Module.symvers than the target's",
+      },
+    );
+  }
+  const vermagic = modinfoValue(elf, 'vermagic');
+  if (input.expectedVermagic !== undefined && vermagic !== input.expectedVermagic) {
+    throw new BuildError(
+      `${input.ko}: vermagic "${vermagic}" is not the target's "${input.expectedVermagic}"`,
+      {
+        hint: 'build against the exact tree (and localversion) of the running kernel',
+      },
+    );
+  }
+}

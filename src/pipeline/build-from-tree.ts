@@ -1,0 +1,195 @@
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readElfFile } from '../elf/index.js';
+import { NoChangeError, PatchError, UsageError } from '../errors.js';
+import { checkCompiler } from '../kbuild/compiler-check.js';
+import { findAffectedObjects } from '../kbuild/find-affected-objects.js';
+import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
+import { createParentResolver } from '../kbuild/object-parent.js';
+import { modinfoValue } from '../module/modinfo.js';
+import { patchTestError, testPatches } from '../patch/test-patches.js';
+import { buildLivepatchModule } from './build-module.js';
+import { buildObjectPairs } from './build-objects.js';
+import { diffObjectPairs } from './diff-object-pairs.js';
+import { planModule } from './plan-module.js';
+
+export interface TreeBuildOptions {
+  /** A kernel tree built for the running kernel (kpatch-build -s). */
+  sourceDir: string;
+  patches: string[];
+  /** Module name (already sanitised, see livepatchModuleName). */
+  name: string;
+  outputDir: string;
+  config?: string;
+  vmlinux?: string;
+  replace: boolean;
+  skipCleanup?: boolean;
+  skipCompilerCheck?: boolean;
+  /** Refuse to rebuild more objects than this (a header change can reach thousands). */
+  maxObjects?: number;
+  /** Keep the work dir (-d). */
+  keepWorkDir?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+}
+
+export type BuildEvent =
+  | { kind: 'phase'; message: string }
+  | { kind: 'function'; object: string; function: string; change: 'changed' | 'new' }
+  | { kind: 'note'; message: string };
+
+export interface TreeBuildResult {
+  module: string;
+  name: string;
+  changes: Array<{ object: string; parent: string; changed: string[]; added: string[] }>;
+  parents: string[];
+  workDir: string | undefined;
+  timings: Record<string, number>;
+}
+
+async function mustExist(path: string, what: string, hint: string): Promise<string> {
+  await access(path).catch(() => {
+    throw new UsageError(`${what} not found: ${path}`, { hint });
+  });
+  return path;
+}
+
+/** The vermagic of a module the tree built itself, which the new module must match. */
+async function treeVermagic(tree: string): Promise<string | undefined> {
+  const order = await readFile(join(tree, 'modules.order'), 'utf8').catch(() => '');
+  const first = order.split('\n').find((l) => l.trim() !== '');
+  if (!first) return undefined;
+  const ko = join(tree, first.trim().replace(/\.o$/, '.ko'));
+  const elf = await readElfFile(ko).catch(() => undefined);
+  return elf ? modinfoValue(elf, 'vermagic') : undefined;
+}
+
+/**
+ * kpatch-build's -s mode: from a built kernel tree and patches to a livepatch module. The steps:
+ * check inputs and compiler; test the patches; find the objects they affect from kbuild's records;
+ * compile those twice (original, patched); diff each pair; plan the module; build it with kbuild;
+ * convert its relocations; check it.
+ */
+export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuildResult> {
+  const emit = options.onEvent ?? (() => {});
+  const timings: Record<string, number> = {};
+  let last = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - last);
+    last = now;
+  };
+  const tree = resolve(options.sourceDir);
+  await mustExist(join(tree, 'Makefile'), 'kernel tree', 'pass the top of a kernel source tree with -s');
+  const config = await mustExist(options.config ?? join(tree, '.config'), 'kernel config', 'pass it with -c');
+  const vmlinux = await mustExist(
+    options.vmlinux ?? join(tree, 'vmlinux'),
+    'vmlinux',
+    'build the tree or pass -v',
+  );
+  const moduleSymvers = await mustExist(
+    join(tree, 'Module.symvers'),
+    'Module.symvers',
+    'build the tree first',
+  );
+  const patches = await Promise.all(
+    options.patches.map((p) => mustExist(resolve(p), 'patch', 'check the patch path')),
+  );
+  if (!options.skipCompilerCheck) await checkCompiler({ config, vmlinux });
+  lap('checks');
+
+  emit({ kind: 'phase', message: 'Testing patch file(s)' });
+  const test = await testPatches(tree, patches);
+  if (test.failures.length > 0) throw patchTestError(test);
+  lap('patch test');
+
+  const index = await buildKbuildIndex(tree, options.signal ? { signal: options.signal } : {});
+  const parents = await createParentResolver(index);
+  const affected = findAffectedObjects(index, parents, test.touched);
+  if (affected.objects.length === 0) {
+    throw new NoChangeError(`no object of this kernel build is compiled from ${test.touched.join(', ')}`, {
+      hint: 'the patched files are not built in this configuration',
+    });
+  }
+  const limit = options.maxObjects ?? 300;
+  if (affected.objects.length > limit) {
+    const wide = affected.wide.map((w) => `${w.file} (${w.count} objects)`).join(', ');
+    throw new PatchError(`the patch reaches ${affected.objects.length} objects${wide ? `: ${wide}` : ''}`, {
+      hint: `rebuilding them all is slow; pass --max-objects ${affected.objects.length} to go ahead`,
+    });
+  }
+  lap('affected objects');
+
+  const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
+  let succeeded = false;
+  try {
+    const pairs = await buildObjectPairs({
+      tree,
+      index,
+      objects: affected.objects,
+      patches,
+      workDir,
+      ...(options.skipCleanup ? { skipCleanup: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onPhase: (phase) => {
+        if (phase === 'patched') lap('build original');
+        emit({
+          kind: 'phase',
+          message: phase === 'original' ? 'Building original source' : 'Building patched source',
+        });
+      },
+    });
+    lap('build patched');
+
+    emit({ kind: 'phase', message: 'Extracting new and modified ELF sections' });
+    const changed = await diffObjectPairs({ pairs, vmlinux, moduleSymvers });
+    const plan = await planModule(changed, {
+      name: options.name,
+      replace: options.replace,
+      workDir: join(workDir, 'linked'),
+    });
+    for (const change of plan.changes) {
+      for (const fn of change.changed)
+        emit({ kind: 'function', object: change.object, function: fn, change: 'changed' });
+      for (const fn of change.added)
+        emit({ kind: 'function', object: change.object, function: fn, change: 'new' });
+    }
+    const parentNames = [...new Set(plan.changes.map((c) => c.parent))];
+    emit({ kind: 'phase', message: `Patched objects: ${parentNames.join(' ')}` });
+    lap('diff');
+
+    emit({ kind: 'phase', message: `Building patch module: ${options.name}.ko` });
+    const targetModules = [
+      ...new Set(
+        affected.objects.flatMap((o) => (o.parent.kind === 'module' ? [join(tree, o.parent.path)] : [])),
+      ),
+    ];
+    const expectedVermagic = await treeVermagic(tree);
+    const module = await buildLivepatchModule({
+      spec: plan.spec,
+      buildDir: tree,
+      moduleSymvers,
+      vmlinux,
+      targetModules,
+      workDir,
+      outputDir: options.outputDir,
+      ...(expectedVermagic ? { expectedVermagic } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    lap('module');
+    succeeded = true;
+    return {
+      module,
+      name: options.name,
+      changes: plan.changes,
+      parents: parentNames,
+      workDir: options.keepWorkDir ? workDir : undefined,
+      timings,
+    };
+  } finally {
+    // The work dir holds the compile and module logs: kept on failure and with -d.
+    if (succeeded && !options.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    else emit({ kind: 'note', message: `work directory kept: ${workDir}` });
+  }
+}

@@ -1,0 +1,58 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runMake } from '../kbuild/run-make.js';
+import { convertLivepatchModule } from '../klp/index.js';
+import { checkLivepatchModule } from '../module/check-module.js';
+import type { LivepatchModuleSpec } from '../module/module-spec.js';
+import { writeModuleDir } from '../module/write-module-dir.js';
+
+export interface BuildModuleOptions {
+  spec: LivepatchModuleSpec;
+  /** Where `make -C` runs: the target's tree or headers. */
+  buildDir: string;
+  moduleSymvers: string;
+  /** Symbols of vmlinux for klp-convert: an unstripped vmlinux, or a System.map/kallsyms file. */
+  vmlinux?: string;
+  systemMap?: string;
+  /** .ko files of target modules the patch touches. */
+  targetModules: string[];
+  workDir: string;
+  outputDir: string;
+  expectedVermagic?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Builds the livepatch module with kbuild against the target, converts its relocations in-process
+ * (klp-convert's library, no subprocess) and checks the result. Returns the path of OUTDIR/<name>.ko.
+ */
+export async function buildLivepatchModule(options: BuildModuleOptions): Promise<string> {
+  const module = await writeModuleDir(options.spec, join(options.workDir, 'module'));
+  await runMake({
+    dir: options.buildDir,
+    // The new code references non-exported symbols by design; modpost may only warn about them, because
+    // klp-convert turns exactly those references into livepatch relocations next.
+    args: [`M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
+    logFile: join(options.workDir, 'module-build.log'),
+    what: `livepatch module ${options.spec.name}`,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const converted = join(options.workDir, `${options.spec.name}.ko`);
+  await convertLivepatchModule({
+    input: module.koPath,
+    output: converted,
+    vmlinux: options.vmlinux,
+    systemMap: options.systemMap,
+    moduleSymvers: options.moduleSymvers,
+    targetModules: options.targetModules,
+  });
+  await checkLivepatchModule({
+    ko: converted,
+    moduleSymvers: options.moduleSymvers,
+    ...(options.expectedVermagic ? { expectedVermagic: options.expectedVermagic } : {}),
+  });
+  await mkdir(options.outputDir, { recursive: true });
+  const output = join(options.outputDir, `${options.spec.name}.ko`);
+  await copyFile(converted, output);
+  return output;
+}

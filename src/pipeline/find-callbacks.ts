@@ -1,0 +1,51 @@
+import type { ElfFile } from '../elf/index.js';
+import { relocationsOf, STT_FUNC, STT_SECTION } from '../elf/index.js';
+import { UnsupportedChangeError } from '../errors.js';
+import type { ObjectCallbacks } from '../module/module-spec.js';
+
+const KINDS: ReadonlyArray<[string, keyof ObjectCallbacks]> = [
+  ['pre_patch', 'prePatch'],
+  ['post_patch', 'postPatch'],
+  ['pre_unpatch', 'preUnpatch'],
+  ['post_unpatch', 'postUnpatch'],
+];
+
+/** kpatch markers whose meaning the differ does not implement yet. */
+const UNHONOURED = ['.kpatch.ignore.sections', '.kpatch.ignore.functions', '.kpatch.force'];
+
+/**
+ * Reads the KPATCH_*_CALLBACK records (include/kpatch-macros.h) of a patched object: each record is a
+ * pointer, so its relocation names the function (directly, or as its section symbol + offset).
+ */
+export function findKpatchCallbacks(elf: ElfFile, object: string): ObjectCallbacks {
+  for (const name of UNHONOURED) {
+    if (elf.sections.some((s) => s.name === name)) {
+      throw new UnsupportedChangeError(`${object}: uses ${name} (KPATCH_IGNORE_*/KPATCH_FORCE_UNSAFE)`, {
+        hint: 'kpatch-build does not honour these markers yet; remove them from the patch',
+      });
+    }
+  }
+  const callbacks: ObjectCallbacks = {};
+  for (const [kind, key] of KINDS) {
+    const section = elf.sections.find((s) => s.name === `.kpatch.callbacks.${kind}`);
+    const relocations = section ? relocationsOf(elf, section) : [];
+    if (relocations.length > 1) {
+      throw new UnsupportedChangeError(`${object}: more than one ${kind} callback`, {
+        hint: 'a livepatch object takes one callback of each kind; call the others from one function',
+      });
+    }
+    const relocation = relocations[0];
+    if (!relocation) continue;
+    let target = relocation.symbol;
+    if (target?.type === STT_SECTION) {
+      target = elf.symbols.find(
+        (s) => s.section === target?.section && s.type === STT_FUNC && s.value === relocation.addend,
+      );
+    }
+    if (!target || target.type !== STT_FUNC) {
+      throw new UnsupportedChangeError(`${object}: the ${kind} callback record does not point at a function`);
+    }
+    callbacks[key] = target.name;
+  }
+  return callbacks;
+}

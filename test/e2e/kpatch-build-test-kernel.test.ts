@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareTarget } from '../../src/distro/prepare-target.js';
+import type { TargetKernel } from '../../src/distro/target.js';
+import { verifyLivepatch } from '../../src/verify/verify-livepatch.js';
+import { EXAMPLES, REPO } from './support/paths.js';
+import { runBin } from './support/run-bin.js';
+
+const PATCHES = `${REPO}test/fixtures/patches/`;
+
+// kpatch-build -s on the built test kernel tree: the patch is applied to the tree for the patched
+// build and the tree is restored; the module must load into that kernel and change its behaviour.
+let target: TargetKernel;
+let out: string;
+
+async function treeFingerprint(tree: string, files: string[]): Promise<string[]> {
+  return Promise.all(
+    files.map(
+      async (f) =>
+        `${f} ${createHash('sha256')
+          .update(await readFile(join(tree, f)))
+          .digest('hex')}`,
+    ),
+  );
+}
+
+beforeAll(async () => {
+  target = await prepareTarget({ kind: 'test' });
+  out = await mkdtemp(join(tmpdir(), 'e2e-kpatch-build-'));
+});
+
+describe('kpatch-build -s on the test kernel', () => {
+  it('builds the cmdline patch into a module that changes /proc/cmdline, and restores the tree', async () => {
+    const tree = target.sourceDir!;
+    const before = await treeFingerprint(tree, ['fs/proc/cmdline.c', 'fs/proc/cmdline.o']);
+    const result = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '--json',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(result.stderr.split('\n').filter((l) => !l.startsWith('work directory'))).toEqual([
+      'Testing patch file(s)',
+      'Building original source',
+      'Building patched source',
+      'Extracting new and modified ELF sections',
+      'fs/proc/cmdline.o: changed function: cmdline_proc_show',
+      'Patched objects: vmlinux',
+      'Building patch module: livepatch-cmdline.ko',
+      `SUCCESS: ${out}/livepatch-cmdline.ko`,
+    ]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.stdout) as { module: string; changes: unknown[] };
+    expect(report.changes).toEqual([
+      { object: 'fs/proc/cmdline.o', parent: 'vmlinux', changed: ['cmdline_proc_show'], added: [] },
+    ]);
+    expect(await treeFingerprint(tree, ['fs/proc/cmdline.c', 'fs/proc/cmdline.o'])).toEqual(before);
+    expect((await readdir(join(tree, 'fs/proc'))).filter((f) => f.includes('kpatch'))).toEqual([]);
+
+    const verified = await verifyLivepatch({
+      kernel: target.image,
+      modules: [report.module],
+      checks: ['grep -q " livepatch=1$" /proc/cmdline'],
+      unload: true,
+    });
+    expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+    expect(verified.ok).toBe(true);
+  });
+
+  it('includes a new static function called by the changed one', async () => {
+    const result = await runBin('kpatch-build', [
+      '-s',
+      target.sourceDir!,
+      '-o',
+      out,
+      `${PATCHES}new-static-function.patch`,
+    ]);
+    expect(result.stderr).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
+    expect(result.stderr).toContain('fs/proc/cmdline.o: new function: cmdline_add_marker');
+    expect(result.exitCode).toBe(0);
+    const verified = await verifyLivepatch({
+      kernel: target.image,
+      modules: [join(out, 'livepatch-new-static-function.ko')],
+      checks: ['grep -q " new_function=1$" /proc/cmdline'],
+      unload: true,
+    });
+    expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'callbacks',
+      'cat /proc/cmdline; grep -q " callback=1$" /proc/cmdline',
+      'new function: cmdline_pre_patch',
+    ],
+    [
+      'shadow-variable',
+      // The count lives in a shadow variable: the third read sees 3.
+      'cat /proc/cmdline >/dev/null; cat /proc/cmdline >/dev/null; grep -q " reads=3$" /proc/cmdline',
+      'changed function: cmdline_proc_show',
+    ],
+  ])('builds %s into a module that works in the VM', async (patch, check, reported) => {
+    const result = await runBin('kpatch-build', [
+      '-s',
+      target.sourceDir!,
+      '-o',
+      out,
+      `${PATCHES}${patch}.patch`,
+    ]);
+    expect(result.stderr).toContain(reported);
+    expect(result.exitCode).toBe(0);
+    const verified = await verifyLivepatch({
+      kernel: target.image,
+      modules: [join(out, `livepatch-${patch}.ko`)],
+      checks: [check],
+      unload: true,
+    });
+    expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+  });
+
+  it('replaces v1 with a cumulative v2 (atomic replace is the default)', async () => {
+    const tree = target.sourceDir!;
+    const v1 = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '-n',
+      'cmdline-v1',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    const v2 = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '-n',
+      'cmdline-v2',
+      `${PATCHES}cmdline-v2.patch`,
+    ]);
+    expect([v1.exitCode, v2.exitCode]).toEqual([0, 0]);
+    const verified = await verifyLivepatch({
+      kernel: target.image,
+      modules: [join(out, 'cmdline-v1.ko'), join(out, 'cmdline-v2.ko')],
+      checks: [
+        'grep -q " livepatch=2$" /proc/cmdline',
+        'test -e /sys/kernel/livepatch/cmdline_v2 && test ! -e /sys/kernel/livepatch/cmdline_v1',
+      ],
+      unload: true,
+    });
+    expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+    expect(verified.dmesg.join('\n')).toMatch(/cmdline_v1/);
+  });
+
+  it.each([
+    ['changed-global-initialiser', 2, /kernel\/panic\.o: panic_timeout: the initial value of panic_timeout/],
+    [
+      'init-function',
+      2,
+      /fs\/proc\/cmdline\.o: \.init\.text: .*__init\/__exit code and data cannot be livepatched/,
+    ],
+    ['line-numbers-only', 3, /ERROR: no functional changes found/],
+    ['does-not-apply', 65, /fs\/proc\/cmdline\.c: hunk #1 @@ -6,8 \+6,7 @@: context mismatch/],
+  ])('refuses %s with exit %i and a message naming the place', async (patch, exitCode, message) => {
+    const tree = target.sourceDir!;
+    const files = ['fs/proc/cmdline.c', 'kernel/panic.c', 'kernel/fork.c'];
+    const before = await treeFingerprint(tree, files);
+    const result = await runBin('kpatch-build', ['-s', tree, '-o', out, `${PATCHES}${patch}.patch`]);
+    expect(result.stderr).toMatch(message);
+    expect(result.exitCode).toBe(exitCode);
+    expect(await treeFingerprint(tree, files)).toEqual(before);
+  });
+});
