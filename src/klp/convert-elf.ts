@@ -25,6 +25,7 @@ import {
   STT_SECTION,
 } from '../elf/index.js';
 import { ConvertError } from '../errors.js';
+import { modinfoValue } from '../module/modinfo.js';
 import type { ModuleSymbols } from '../symbols/module-symbols.js';
 import type { ExportedSymbol } from '../symbols/parse-module-symvers.js';
 import { moduleNameOf } from '../symbols/parse-module-symvers.js';
@@ -41,7 +42,7 @@ import {
   symbolNameProblem,
   VMLINUX,
 } from './klp-names.js';
-import { modinfoValue, removeDepends, removeVersions } from './module-metadata.js';
+import { removeDepends, removeVersions } from './module-metadata.js';
 import type { SymposDeclaration } from './module-relocs.js';
 import { readModuleRelocs } from './module-relocs.js';
 

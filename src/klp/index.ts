@@ -11,6 +11,6 @@ export { convertElf, livepatchSectionProblems } from './convert-elf.js';
 export type { ConvertLivepatchOptions, ConvertLivepatchResult } from './convert-livepatch-module.js';
 export { convertLivepatchModule } from './convert-livepatch-module.js';
 export * from './klp-names.js';
-export { MODVERSION_ENTRY_SIZE, modinfoValue, removeDepends, removeVersions } from './module-metadata.js';
+export { removeDepends, removeVersions } from './module-metadata.js';
 export type { ModuleRelocs, SymposDeclaration } from './module-relocs.js';
 export { MODULE_RELOC_ENTRY_SIZE, readModuleRelocs } from './module-relocs.js';

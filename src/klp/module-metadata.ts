@@ -1,37 +1,9 @@
 import type { ElfFile, ElfSection } from '../elf/index.js';
 import { findSection, relocationSectionFor, symbolsInSection } from '../elf/index.js';
 import { ConvertError } from '../errors.js';
+import { readModinfo } from '../module/modinfo.js';
+import { MODVERSION_ENTRY_SIZE, readModversions } from '../module/modversions.js';
 import { kernelModuleName } from '../symbols/module-symbols.js';
-
-/** struct modversion_info { unsigned long crc; char name[MODULE_NAME_LEN]; } on 64-bit. */
-export const MODVERSION_ENTRY_SIZE = 64;
-
-/** One NUL-terminated string of .modinfo with its offset. */
-interface ModinfoString {
-  offset: number;
-  text: string;
-}
-
-function modinfoStrings(section: ElfSection): ModinfoString[] {
-  const strings: ModinfoString[] = [];
-  const data = section.data;
-  let start = 0;
-  while (start < data.length) {
-    let end = data.indexOf(0, start);
-    if (end < 0) end = data.length;
-    if (end > start) strings.push({ offset: start, text: data.toString('latin1', start, end) });
-    start = end + 1;
-  }
-  return strings;
-}
-
-/** The value of `key=` in .modinfo, or undefined. */
-export function modinfoValue(elf: ElfFile, key: string): string | undefined {
-  const section = findSection(elf, '.modinfo');
-  if (!section) return undefined;
-  const found = modinfoStrings(section).find((s) => s.text.startsWith(`${key}=`));
-  return found?.text.slice(key.length + 1);
-}
 
 /**
  * Removes modules from the `depends=` entry of .modinfo (modpost lists the modules whose exports the module
@@ -41,7 +13,7 @@ export function modinfoValue(elf: ElfFile, key: string): string | undefined {
 export function removeDepends(elf: ElfFile, modules: ReadonlySet<string>): string[] {
   const section = findSection(elf, '.modinfo');
   if (!section || modules.size === 0) return [];
-  const entry = modinfoStrings(section).find((s) => s.text.startsWith('depends='));
+  const entry = readModinfo(elf).find((e) => e.key === 'depends');
   if (!entry) return [];
   const listed = entry.text
     .slice('depends='.length)
@@ -95,12 +67,9 @@ export function removeVersions(elf: ElfFile, names: ReadonlySet<string>): string
       );
     }
     const kept: Buffer[] = [];
-    for (let at = 0; at < data.length; at += MODVERSION_ENTRY_SIZE) {
-      const entry = data.subarray(at, at + MODVERSION_ENTRY_SIZE);
-      const nameEnd = entry.indexOf(0, 8);
-      const name = entry.toString('latin1', 8, nameEnd < 0 ? MODVERSION_ENTRY_SIZE : nameEnd);
-      if (names.has(name)) removed.push(name);
-      else kept.push(entry);
+    for (const entry of readModversions(elf)) {
+      if (names.has(entry.name)) removed.push(entry.name);
+      else kept.push(entry.bytes);
     }
     if (removed.length > 0) replaceData(elf, versions, Buffer.concat(kept));
   }

@@ -1,25 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { ElfFile } from '../elf/index.js';
 import { readElfFile, SHN_UNDEF } from '../elf/index.js';
 import { BuildError } from '../errors.js';
 import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
 import { modinfoValue } from './modinfo.js';
-
-const MODVERSION_ENTRY = 64;
-
-/** `__versions`: 64-byte entries of an 8-byte CRC and a NUL-padded name. */
-export function readModversions(elf: ElfFile): Map<string, number> {
-  const section = elf.sections.find((s) => s.name === '__versions');
-  const versions = new Map<string, number>();
-  if (!section?.data) return versions;
-  for (let at = 0; at + MODVERSION_ENTRY <= section.data.length; at += MODVERSION_ENTRY) {
-    const crc = Number(section.data.readBigUInt64LE(at) & 0xffffffffn);
-    const nameBytes = section.data.subarray(at + 8, at + MODVERSION_ENTRY);
-    const end = nameBytes.indexOf(0);
-    versions.set(nameBytes.subarray(0, end < 0 ? undefined : end).toString('latin1'), crc);
-  }
-  return versions;
-}
+import { readModversions } from './modversions.js';
 
 export interface ModuleCheckInput {
   ko: string;
@@ -45,9 +29,9 @@ export async function checkLivepatchModule(input: ModuleCheckInput): Promise<voi
       hint: 'these are neither vmlinux exports nor livepatch relocations; klp-convert should have converted them',
     });
   }
-  const wrongCrc = [...readModversions(elf)]
-    .filter(([name, crc]) => exports.has(name) && exports.get(name)?.crc !== crc)
-    .map(([name]) => name);
+  const wrongCrc = readModversions(elf)
+    .filter(({ name, crc }) => exports.has(name) && exports.get(name)?.crc !== crc)
+    .map(({ name }) => name);
   if (wrongCrc.length > 0) {
     throw new BuildError(
       `${input.ko}: modversions CRCs differ from the target's for ${wrongCrc.join(', ')}`,

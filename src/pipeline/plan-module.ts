@@ -64,6 +64,31 @@ function referencesOf(entry: ChangedObject, inModule: Set<string>): KlpReference
   return references;
 }
 
+/**
+ * Adds a global alias for a function of the diff output (most are `static`), so the generated C can
+ * name it; returns the alias.
+ */
+function globalAlias(entry: ChangedObject, name: string, alias: string, hint: string): string {
+  const symbol = entry.output.symbols.find((s) => s.name === name && s.section && s.type === STT_FUNC);
+  if (!symbol?.section) {
+    throw new UnsupportedChangeError(
+      `${entry.pair.object.target}: function ${name} is missing from the diff output`,
+      {
+        hint,
+      },
+    );
+  }
+  addSymbol(entry.output, {
+    name: alias,
+    value: symbol.value,
+    size: symbol.size,
+    bind: STB_GLOBAL,
+    type: STT_FUNC,
+    section: symbol.section,
+  });
+  return alias;
+}
+
 /** Gives each KPATCH_*_CALLBACK function a global alias in the diff output and attaches it to the object. */
 async function wireCallbacks(entry: ChangedObject, index: number, object: PatchedObject): Promise<void> {
   const target = entry.pair.object.target;
@@ -74,21 +99,12 @@ async function wireCallbacks(entry: ChangedObject, index: number, object: Patche
         hint: 'a livepatch object takes one callback of each kind; call the others from one function',
       });
     }
-    const symbol = entry.output.symbols.find((s) => s.name === name && s.section && s.type === STT_FUNC);
-    if (!symbol?.section) {
-      throw new UnsupportedChangeError(`${target}: callback ${name} is not in the livepatch`, {
-        hint: 'a callback must be a function the patch adds',
-      });
-    }
-    const alias = `klp.callback.${index}.${name}`;
-    addSymbol(entry.output, {
-      name: alias,
-      value: symbol.value,
-      size: symbol.size,
-      bind: STB_GLOBAL,
-      type: STT_FUNC,
-      section: symbol.section,
-    });
+    const alias = globalAlias(
+      entry,
+      name,
+      `klp.callback.${index}.${name}`,
+      'a callback must be a function the patch adds',
+    );
     object.callbacks = { ...object.callbacks, [key]: alias };
   }
 }
@@ -117,20 +133,12 @@ export async function planModule(
       objects.set(entry.parent, object);
     }
     for (const name of entry.report.changedFunctions) {
-      const symbol = entry.output.symbols.find((s) => s.name === name && s.section && s.type === STT_FUNC);
-      if (!symbol)
-        throw new UnsupportedChangeError(
-          `${target}: changed function ${name} is missing from the diff output`,
-        );
-      const alias = `klp.new.${index}.${name}`;
-      addSymbol(entry.output, {
-        name: alias,
-        value: symbol.value,
-        size: symbol.size,
-        bind: STB_GLOBAL,
-        type: STT_FUNC,
-        ...(symbol.section ? { section: symbol.section } : {}),
-      });
+      const alias = globalAlias(
+        entry,
+        name,
+        `klp.new.${index}.${name}`,
+        'create-diff-object reported it changed',
+      );
       const oldSympos = functionSympos(entry.parentSymbols, name, entry.pair.object.source, target);
       object.functions.push({ oldName: name, oldSympos, newSymbol: alias });
     }

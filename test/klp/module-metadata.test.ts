@@ -10,7 +10,9 @@ import {
   STB_LOCAL,
   STT_OBJECT,
 } from '../../src/elf/index.js';
-import { MODVERSION_ENTRY_SIZE, modinfoValue, removeDepends, removeVersions } from '../../src/klp/index.js';
+import { removeDepends, removeVersions } from '../../src/klp/index.js';
+import { modinfoValue } from '../../src/module/modinfo.js';
+import { MODVERSION_ENTRY_SIZE } from '../../src/module/modversions.js';
 
 function modinfo(...strings: string[]): ElfFile {
   const elf = createElf({ file: 'm.ko' });
