@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkSourceVersion,
+  configCompiler,
+  kernelReleaseOf,
+  kernelVariables,
+  localBuildConfig,
+  sourcePrepareKey,
+} from '../../src/distro/prepare-debian-source.js';
+import { BuildError, DistroError } from '../../src/errors.js';
+import { buildSingleObjects, cmdFileOf, singleObjectTarget } from '../../src/kbuild/build-single-objects.js';
+
+const target = { release: '6.1.0-56-amd64', packageVersion: '6.1.192-2' };
+
+describe('checkSourceVersion', () => {
+  it('accepts the same Debian package version as the image', () => {
+    expect(() =>
+      checkSourceVersion(target, { package: 'linux-source-6.1', version: '6.1.192-2' }),
+    ).not.toThrow();
+  });
+
+  it('refuses another version with a DistroError and a hint', () => {
+    let error: unknown;
+    try {
+      checkSourceVersion(target, { package: 'linux-source-6.1', version: '6.1.193-1' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DistroError);
+    const distro = error as DistroError;
+    expect(distro.code).toBe('distro');
+    expect(distro.message).toContain('linux-source-6.1 6.1.193-1');
+    expect(distro.message).toContain('6.1.0-56-amd64');
+    expect(distro.message).toContain('6.1.192-2');
+    expect(distro.hint).toMatch(/debian:latest/);
+  });
+});
+
+describe('kernelVariables', () => {
+  it('overrides KERNELRELEASE with the ABI name, as Debian does', () => {
+    const text = kernelVariables({ ...target, cc: 'gcc-12' });
+    expect(text).toContain('override KERNELRELEASE = 6.1.0-56-amd64\n');
+    expect(text).toContain('CC = gcc-12\n');
+    expect(text).toContain('DISTRIBUTION_VERSION = 6.1.192-2\n');
+    expect(kernelReleaseOf(text)).toBe('6.1.0-56-amd64');
+  });
+
+  it('refuses values that would break the makefile', () => {
+    expect(() => kernelVariables({ ...target, cc: 'gcc; rm -rf /' })).toThrow(DistroError);
+    expect(() => kernelVariables({ ...target, cc: 'gcc-12', release: '6.1.0\nFOO=1' })).toThrow(DistroError);
+  });
+
+  it("reads KERNELRELEASE from Debian's headers .kernelvariables", () => {
+    const debian = 'override ARCH = x86\noverride KERNELRELEASE = 6.1.0-56-amd64\nCCACHE = ccache\n';
+    expect(kernelReleaseOf(debian)).toBe('6.1.0-56-amd64');
+    expect(kernelReleaseOf('KERNELRELEASE := 6.1.0-1-cloud-amd64')).toBe('6.1.0-1-cloud-amd64');
+    expect(kernelReleaseOf('ARCH = x86\n')).toBeUndefined();
+  });
+});
+
+describe('configCompiler', () => {
+  it('takes the compiler command from CONFIG_CC_VERSION_TEXT', () => {
+    expect(configCompiler('CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"\n')).toBe(
+      'gcc-12',
+    );
+    expect(configCompiler('CONFIG_X=y\n')).toBe('gcc');
+  });
+});
+
+describe('localBuildConfig', () => {
+  const config = [
+    'CONFIG_LOCALVERSION=""',
+    'CONFIG_SYSTEM_TRUSTED_KEYS="debian/certs/debian-uefi-certs.pem"',
+    '# CONFIG_SYSTEM_REVOCATION_KEYS is not set',
+    'CONFIG_MODULE_SIG=y',
+    '',
+  ].join('\n');
+
+  it('blanks the signing keys, points MODULE_SIG_KEY at a local file and sets BUILD_SALT', () => {
+    const out = localBuildConfig(config, '6.1.0-56-amd64');
+    expect(out).toContain('CONFIG_SYSTEM_TRUSTED_KEYS=""\n');
+    expect(out).toContain('CONFIG_SYSTEM_REVOCATION_KEYS=""\n');
+    expect(out).not.toContain('# CONFIG_SYSTEM_REVOCATION_KEYS is not set');
+    expect(out).toContain('CONFIG_MODULE_SIG_KEY="certs/signing_key.pem"\n');
+    expect(out).toContain('CONFIG_BUILD_SALT="6.1.0-56-amd64"\n');
+    expect(out).toContain('CONFIG_MODULE_SIG=y\n');
+    expect(out.match(/CONFIG_SYSTEM_TRUSTED_KEYS/g)).toHaveLength(1);
+  });
+
+  it('is idempotent', () => {
+    const once = localBuildConfig(config, '6.1.0-56-amd64');
+    expect(localBuildConfig(once, '6.1.0-56-amd64')).toBe(once);
+  });
+});
+
+describe('sourcePrepareKey', () => {
+  const parts = {
+    packageVersion: '6.1.192-2',
+    sourceSha256: 'ab',
+    config: 'CONFIG_X=y\n',
+    kernelVariables: 'override KERNELRELEASE = 6.1.0-56-amd64\n',
+    compiler: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0',
+  };
+  it('changes with every input', () => {
+    const key = sourcePrepareKey(parts);
+    expect(sourcePrepareKey({ ...parts })).toBe(key);
+    for (const name of Object.keys(parts) as (keyof typeof parts)[]) {
+      expect(sourcePrepareKey({ ...parts, [name]: `${parts[name]}x` })).not.toBe(key);
+    }
+  });
+});
+
+describe('single object targets', () => {
+  it('normalizes object paths and names their .cmd files', () => {
+    expect(singleObjectTarget('./fs/proc/cmdline.o')).toBe('fs/proc/cmdline.o');
+    expect(cmdFileOf('fs/proc/cmdline.o')).toBe('fs/proc/.cmdline.o.cmd');
+    expect(cmdFileOf('foo.o')).toBe('.foo.o.cmd');
+  });
+
+  it('refuses paths outside the tree or that are not objects', async () => {
+    for (const bad of ['/etc/passwd.o', '../x.o', 'fs/proc/cmdline.c', 'a b.o']) {
+      expect(() => singleObjectTarget(bad)).toThrow(BuildError);
+    }
+    await expect(buildSingleObjects('/nonexistent', ['../x.o'], { logFile: '/dev/null' })).rejects.toThrow(
+      BuildError,
+    );
+  });
+});
