@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { ElfFile } from '../elf/index.js';
-import { ET_EXEC, readElfFile, SHN_UNDEF, STB_LOCAL, STT_FILE, STT_SECTION } from '../elf/index.js';
+import { ET_EXEC, readElfFile, SHN_UNDEF, STT_SECTION } from '../elf/index.js';
 import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
 import type { ObjectSymbol } from '../symbols/resolve-sympos.js';
 import { ObjectSymbols } from '../symbols/resolve-sympos.js';
+import { symbolsWithSourceFile } from '../symbols/with-source-file.js';
 
 /** What the diff needs to know about the object being patched (vmlinux or a module). */
 export interface ParentSymbols {
@@ -20,15 +21,10 @@ export interface ParentSymbols {
  */
 export function parentObjectSymbols(elf: ElfFile): ObjectSymbol[] {
   const symbols: ObjectSymbol[] = [];
-  let file: string | undefined;
-  for (const s of elf.symbols) {
-    if (s.type === STT_FILE) {
-      file = s.name || undefined;
-      continue;
-    }
+  for (const { symbol: s, file } of symbolsWithSourceFile(elf)) {
     if (s.type === STT_SECTION || s.name === '' || (!s.section && s.specialIndex === SHN_UNDEF)) continue;
     const entry: ObjectSymbol = { name: s.name, address: s.value };
-    if (s.bind === STB_LOCAL && file !== undefined) entry.file = file;
+    if (file !== undefined) entry.file = file;
     symbols.push(entry);
   }
   if (elf.header.type === ET_EXEC)

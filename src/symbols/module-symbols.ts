@@ -3,19 +3,12 @@ import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import type { ElfFile } from '../elf/index.js';
-import {
-  findSection,
-  parseElf,
-  SHN_UNDEF,
-  STB_GLOBAL,
-  STB_WEAK,
-  STT_FILE,
-  STT_SECTION,
-} from '../elf/index.js';
+import { findSection, parseElf, SHN_UNDEF, STT_SECTION } from '../elf/index.js';
 import { isKpatchError, SourceError } from '../errors.js';
 import type { ObjectSymbol } from './resolve-sympos.js';
 import { ObjectSymbols } from './resolve-sympos.js';
 import { nmType } from './vmlinux-symbols.js';
+import { symbolsWithSourceFile } from './with-source-file.js';
 
 /** A loadable module's symbols as the livepatch loader counts them. */
 export interface ModuleSymbols {
@@ -46,13 +39,7 @@ export function modinfoEntries(elf: ElfFile): string[] {
 /** Symbols of a module object in the order module_kallsyms_on_each_symbol() visits them. */
 export function moduleObjectSymbols(elf: ElfFile): ObjectSymbol[] {
   const symbols: ObjectSymbol[] = [];
-  let file: string | undefined;
-  for (const symbol of elf.symbols) {
-    if (symbol.type === STT_FILE) {
-      file = symbol.name || undefined;
-      continue;
-    }
-    if (symbol.bind === STB_GLOBAL || symbol.bind === STB_WEAK) file = undefined;
+  for (const { symbol, file } of symbolsWithSourceFile(elf)) {
     if (symbol.type === STT_SECTION || symbol.name === '') continue;
     if (!symbol.section && symbol.specialIndex === SHN_UNDEF) continue;
     const entry: ObjectSymbol = { name: symbol.name, address: symbol.value, type: nmType(symbol) };

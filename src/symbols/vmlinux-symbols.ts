@@ -5,7 +5,6 @@ import {
   SHF_WRITE,
   SHN_ABS,
   SHT_NOBITS,
-  STB_GLOBAL,
   STB_LOCAL,
   STB_WEAK,
   STT_FILE,
@@ -13,6 +12,7 @@ import {
   STT_SECTION,
 } from '../elf/index.js';
 import type { IndexEntry } from './symbol-index.js';
+import { symbolsWithSourceFile } from './with-source-file.js';
 
 /** The nm-style letter of an ELF symbol (t/T text, d/D data, b/B bss, r/R read-only, a/A absolute, w/W/v/V weak). */
 export function nmType(symbol: ElfSymbol): string {
@@ -95,14 +95,7 @@ export function inKallsyms(symbol: ElfSymbol): boolean {
  */
 export function vmlinuxIndexEntries(elf: ElfFile): IndexEntry[] {
   const entries: IndexEntry[] = [];
-  let file: string | undefined;
-  for (const symbol of elf.symbols) {
-    if (symbol.type === STT_FILE) {
-      file = symbol.name || undefined;
-      continue;
-    }
-    // Locals come first, grouped after their file symbol; globals belong to no file.
-    if (symbol.bind === STB_GLOBAL || symbol.bind === STB_WEAK) file = undefined;
+  for (const { symbol, file } of symbolsWithSourceFile(elf)) {
     if (!inKallsyms(symbol)) continue;
     entries.push({ name: symbol.name, address: symbol.value, type: nmType(symbol), file });
   }
