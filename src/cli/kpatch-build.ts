@@ -1,18 +1,30 @@
+import { release as osRelease } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { debianLayout } from '../distro/debian-layout.js';
+import { detectDistro } from '../distro/detect-distro.js';
 import { UsageError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
+import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
+import { buildForDebian } from '../pipeline/build-for-debian.js';
 import type { BuildEvent } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { abortOnSignals } from './signals.js';
 
-export const KPATCH_BUILD_HELP = `Usage: kpatch-build -s DIR [options] PATCH...
+export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian] [options] PATCH...
+       kpatch-build -s DIR [options] PATCH...
 
-Builds a livepatch module from source patches for the kernel built in DIR (kpatch-build's -s mode):
-tests the patches, recompiles only the objects they affect (original and patched, with function
-sections), finds changed functions, generates a kbuild livepatch module and converts its relocations.
+Builds a livepatch module from source patches: tests the patches, recompiles only the objects they
+affect (original and patched, with function sections), finds changed functions, generates a kbuild
+livepatch module and converts its relocations.
 
-  -s, --sourcedir DIR       kernel tree built for the target kernel (required for now)
+Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
+fetched and prepared once (cached), and no kernel build is needed. Debian only for now, and patches
+that change only .c files of vmlinux.
+
+  -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
+  --distro NAME             the target's distro (default: from /etc/os-release); supported: debian
+  -s, --sourcedir DIR       instead: a kernel tree built for the target kernel
   -c, --config FILE         its .config (default DIR/.config)
   -v, --vmlinux FILE        its vmlinux (default DIR/vmlinux)
   -n, --name NAME           module name (default livepatch-<first patch>; [A-Za-z0-9_-], at most 55)
@@ -25,10 +37,27 @@ sections), finds changed functions, generates a kbuild livepatch module and conv
   --json                    print the result as JSON on stdout
   -h, --help                this text
 
-Not yet: distro kernels by release (-a, -r, --distro), -j, --oot-module. See docs/roadmap.md.
+Not yet: -r, -j, --oot-module, other distros, --verify. See docs/roadmap.md.
+Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
+
+/** Without -s: the target is a distro kernel release (Debian only for now). */
+async function buildForDistroRelease(
+  distro: string | undefined,
+  archversion: string | undefined,
+  common: Omit<DebianBuildOptions, 'release'>,
+) {
+  detectDistro(distro);
+  const release = archversion ?? osRelease();
+  if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
+  return buildForDebian({
+    ...common,
+    release,
+    onProgress: (message) => process.stderr.write(`${message}\n`),
+  });
+}
 
 function printEvent(event: BuildEvent): void {
   if (event.kind === 'function') {
@@ -44,6 +73,8 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       sourcedir: { type: 'string', short: 's' },
+      archversion: { type: 'string', short: 'a' },
+      distro: { type: 'string' },
       config: { type: 'string', short: 'c' },
       vmlinux: { type: 'string', short: 'v' },
       name: { type: 'string', short: 'n' },
@@ -63,11 +94,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
-  if (!values.sourcedir) {
-    throw new UsageError('-s DIR is required for now', {
-      hint: 'building for a distro kernel by release is not ready yet',
-    });
-  }
   const maxObjects = values['max-objects'] === undefined ? undefined : Number(values['max-objects']);
   if (maxObjects !== undefined && !(Number.isInteger(maxObjects) && maxObjects > 0)) {
     throw new UsageError('--max-objects takes a positive whole number');
@@ -75,8 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   const name = livepatchModuleName(positionals, values.name);
   const { signal, dispose } = abortOnSignals();
   try {
-    const result = await buildFromTree({
-      sourceDir: values.sourcedir,
+    const common = {
       patches: positionals,
       name,
       outputDir: resolve(values.output ?? '.'),
@@ -84,12 +109,18 @@ export async function main(argv: string[]): Promise<number> {
       skipCleanup: values['skip-cleanup'],
       skipCompilerCheck: values['skip-compiler-check'],
       keepWorkDir: values.debug,
-      ...(values.config ? { config: values.config } : {}),
-      ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
       ...(maxObjects ? { maxObjects } : {}),
       signal,
       onEvent: printEvent,
-    });
+    };
+    const result = values.sourcedir
+      ? await buildFromTree({
+          ...common,
+          sourceDir: values.sourcedir,
+          ...(values.config ? { config: values.config } : {}),
+          ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
+        })
+      : await buildForDistroRelease(values.distro, values.archversion, common);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stderr.write(`SUCCESS: ${result.module}\n`);
     return 0;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ElfFile } from '../elf/index.js';
 import { ET_EXEC, readElfFile, SHN_UNDEF, STT_SECTION } from '../elf/index.js';
+import { parseKallsyms } from '../symbols/parse-kallsyms.js';
 import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
 import type { ObjectSymbol } from '../symbols/resolve-sympos.js';
 import { ObjectSymbols } from '../symbols/resolve-sympos.js';
@@ -33,6 +34,18 @@ export function parentObjectSymbols(elf: ElfFile): ObjectSymbol[] {
 }
 
 /** Reads `--symbols` (vmlinux, a .ko or an object) and, if given, Module.symvers for the exports. */
+/**
+ * vmlinux's symbols from a kallsyms dump or System.map (already in kallsyms order); there is no
+ * source-file information, so same-named statics stay ambiguous. Module.symvers tells the exports.
+ */
+export async function loadKallsymsParentSymbols(path: string, moduleSymversPath: string): Promise<ParentSymbols> {
+  const symbols: ObjectSymbol[] = parseKallsyms(await readFile(path, 'latin1'), path)
+    .filter((s) => s.module === undefined)
+    .map((s) => ({ name: s.name, address: s.address, type: s.type }));
+  const symvers = parseModuleSymvers(await readFile(moduleSymversPath, 'utf8'), moduleSymversPath);
+  return { parent: 'vmlinux', table: new ObjectSymbols('vmlinux', symbols), exports: new Set(symvers.keys()) };
+}
+
 export async function loadParentSymbols(
   path: string,
   parent: string,

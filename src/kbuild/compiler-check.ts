@@ -74,6 +74,14 @@ async function localCommentIdentity(cc: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * `gcc --version` starts with the name it was called by ("gcc-12 (Debian 12.2.0-14) 12.2.0" from Debian's
+ * kernel build, "gcc (Debian 12.2.0-14) 12.2.0" here): the same compiler, so the name is not compared.
+ */
+export function withoutProgramName(versionLine: string): string {
+  return versionLine.replace(/^\S+\s+/, '');
+}
+
 function mismatch(cc: string, target: string, local: string, where: string): BuildError {
   return new BuildError(
     `compiler mismatch: the target was built with "${target}" (${where}), the local ${cc} is "${local}"`,
@@ -115,7 +123,7 @@ export async function checkCompiler(options: CompilerCheckOptions): Promise<Comp
     );
   }
   const local = version.stdout.split('\n')[0]?.trim() ?? '';
-  if (local !== fromConfig.versionText)
+  if (withoutProgramName(local) !== withoutProgramName(fromConfig.versionText))
     throw mismatch(cc, fromConfig.versionText, local, options.config ?? '');
   return { cc, target: fromConfig.versionText, local, source: 'config' };
 }

@@ -6,6 +6,7 @@ import { NoChangeError, PatchError, UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
 import { findAffectedObjects } from '../kbuild/find-affected-objects.js';
 import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
+import type { ObjectParent } from '../kbuild/object-parent.js';
 import { createParentResolver } from '../kbuild/object-parent.js';
 import { modinfoValue } from '../module/modinfo.js';
 import { patchTestError, testPatches } from '../patch/test-patches.js';
@@ -28,6 +29,20 @@ export interface TreeBuildOptions {
   skipCompilerCheck?: boolean;
   /** Refuse to rebuild more objects than this (a header change can reach thousands). */
   maxObjects?: number;
+  /**
+   * For trees that were prepared, not built (distro sources): vmlinux's symbols from a kallsyms dump,
+   * the target's Module.symvers and vermagic, how to build the touched objects first so kbuild records
+   * them, and where objects belong.
+   */
+  distro?: {
+    kallsyms: string;
+    moduleSymvers: string;
+    /** Where the livepatch module is built (`make -C`). */
+    moduleBuildDir: string;
+    vermagic: string;
+    buildTouchedObjects: (touched: string[]) => Promise<void>;
+    parentOf: (target: string) => ObjectParent;
+  };
   /** Keep the work dir (-d). */
   keepWorkDir?: boolean;
   signal?: AbortSignal;
@@ -83,20 +98,22 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   const tree = resolve(options.sourceDir);
   await mustExist(join(tree, 'Makefile'), 'kernel tree', 'pass the top of a kernel source tree with -s');
   const config = await mustExist(options.config ?? join(tree, '.config'), 'kernel config', 'pass it with -c');
-  const vmlinux = await mustExist(
-    options.vmlinux ?? join(tree, 'vmlinux'),
-    'vmlinux',
-    'build the tree or pass -v',
-  );
+  const distro = options.distro;
+  const vmlinux = distro
+    ? undefined
+    : await mustExist(options.vmlinux ?? join(tree, 'vmlinux'), 'vmlinux', 'build the tree or pass -v');
   const moduleSymvers = await mustExist(
-    join(tree, 'Module.symvers'),
+    distro?.moduleSymvers ?? join(tree, 'Module.symvers'),
     'Module.symvers',
     'build the tree first',
   );
+  const vmlinuxSymbols = distro
+    ? { format: 'kallsyms' as const, path: distro.kallsyms }
+    : { format: 'elf' as const, path: vmlinux ?? '' };
   const patches = await Promise.all(
     options.patches.map((p) => mustExist(resolve(p), 'patch', 'check the patch path')),
   );
-  if (!options.skipCompilerCheck) await checkCompiler({ config, vmlinux });
+  if (!options.skipCompilerCheck) await checkCompiler(vmlinux ? { config, vmlinux } : { config });
   lap('checks');
 
   emit({ kind: 'phase', message: 'Testing patch file(s)' });
@@ -104,8 +121,9 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   if (test.failures.length > 0) throw patchTestError(test);
   lap('patch test');
 
+  await distro?.buildTouchedObjects(test.touched);
   const index = await buildKbuildIndex(tree, options.signal ? { signal: options.signal } : {});
-  const parents = await createParentResolver(index);
+  const parents = distro ? { parentOf: distro.parentOf, modules: [] } : await createParentResolver(index);
   const affected = findAffectedObjects(index, parents, test.touched);
   if (affected.objects.length === 0) {
     throw new NoChangeError(`no object of this kernel build is compiled from ${test.touched.join(', ')}`, {
@@ -143,7 +161,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
     lap('build patched');
 
     emit({ kind: 'phase', message: 'Extracting new and modified ELF sections' });
-    const changed = await diffObjectPairs({ pairs, vmlinux, moduleSymvers });
+    const changed = await diffObjectPairs({ pairs, vmlinuxSymbols, moduleSymvers });
     const plan = await planModule(changed, {
       name: options.name,
       replace: options.replace,
@@ -165,12 +183,12 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
         affected.objects.flatMap((o) => (o.parent.kind === 'module' ? [join(tree, o.parent.path)] : [])),
       ),
     ];
-    const expectedVermagic = await treeVermagic(tree);
+    const expectedVermagic = distro?.vermagic ?? (await treeVermagic(tree));
     const module = await buildLivepatchModule({
       spec: plan.spec,
-      buildDir: tree,
+      buildDir: distro?.moduleBuildDir ?? tree,
       moduleSymvers,
-      vmlinux,
+      ...(vmlinux ? { vmlinux } : { systemMap: vmlinuxSymbols.path }),
       targetModules,
       workDir,
       outputDir: options.outputDir,

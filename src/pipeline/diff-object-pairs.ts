@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { diffObjects } from '../diff/create-diff-object.js';
 import type { ParentSymbols } from '../diff/parent-symbols.js';
-import { loadParentSymbols } from '../diff/parent-symbols.js';
+import { loadKallsymsParentSymbols, loadParentSymbols } from '../diff/parent-symbols.js';
 import type { DiffReport } from '../diff/report.js';
 import type { StructSizes } from '../diff/struct-sizes.js';
 import type { ElfFile } from '../elf/index.js';
@@ -19,8 +19,8 @@ export interface ChangedObject {
 
 export interface DiffPairsOptions {
   pairs: readonly ObjectPair[];
-  /** vmlinux of the tree, for the vmlinux parent's symbols. */
-  vmlinux: string;
+  /** vmlinux's symbols: an unstripped vmlinux, or a kallsyms dump / System.map. */
+  vmlinuxSymbols: { format: 'elf' | 'kallsyms'; path: string };
   moduleSymvers: string;
   structSizes?: StructSizes;
 }
@@ -34,7 +34,10 @@ export async function diffObjectPairs(options: DiffPairsOptions): Promise<Change
   const parentSymbols = (name: string, file: string) => {
     let loading = symbolsByParent.get(name);
     if (!loading) {
-      loading = loadParentSymbols(file, name, options.moduleSymvers);
+      loading =
+        name === 'vmlinux' && options.vmlinuxSymbols.format === 'kallsyms'
+          ? loadKallsymsParentSymbols(file, options.moduleSymvers)
+          : loadParentSymbols(file, name, options.moduleSymvers);
       symbolsByParent.set(name, loading);
     }
     return loading;
@@ -51,7 +54,7 @@ export async function diffObjectPairs(options: DiffPairsOptions): Promise<Change
     const parent = parentInfo.name;
     const symbols = await parentSymbols(
       parent,
-      parentInfo.kind === 'module' ? parentInfo.path : options.vmlinux,
+      parentInfo.kind === 'module' ? parentInfo.path : options.vmlinuxSymbols.path,
     );
     const { report, output } = diffObjects({
       origPath: pair.orig.output,

@@ -52,6 +52,14 @@ describe('compiler check', () => {
     });
   });
 
+  it('accepts the same compiler called by another name (Debian builds with gcc-12)', async () => {
+    const config = join(dir, 'config-renamed');
+    const renamed = localVersion.replace(/^\S+/, 'gcc-12');
+    expect(renamed).not.toBe(localVersion);
+    await writeFile(config, `CONFIG_CC_VERSION_TEXT="${renamed}"\nCONFIG_CC_IS_GCC=y\n`);
+    await expect(checkCompiler({ config })).resolves.toMatchObject({ source: 'config', target: renamed });
+  });
+
   it('fails on a vmlinux whose .comment names another compiler', async () => {
     await writeFile(join(dir, 't.c'), 'int t;\n');
     await writeFile(join(dir, 'comment'), 'GCC: (Other) 4.8.5\0');

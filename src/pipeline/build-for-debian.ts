@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { prepareDebianSource } from '../distro/prepare-debian-source.js';
+import { readElfFile } from '../elf/index.js';
+import { PatchError, UnsupportedChangeError } from '../errors.js';
+import { buildSingleObjects } from '../kbuild/build-single-objects.js';
+import type { ObjectParent } from '../kbuild/object-parent.js';
+import { modinfoValue } from '../module/modinfo.js';
+import type { TreeBuildOptions, TreeBuildResult } from './build-from-tree.js';
+import { buildFromTree } from './build-from-tree.js';
+
+export type DebianBuildOptions = Omit<TreeBuildOptions, 'sourceDir' | 'config' | 'vmlinux' | 'distro'> & {
+  /** A Debian kernel release (6.1.0-56-amd64) or "latest". */
+  release: string;
+  onProgress?: (message: string) => void;
+};
+
+/** The vermagic every module of the target carries (the first .ko found under its modules dir). */
+async function targetVermagic(modulesDir: string): Promise<string> {
+  const dirs = [join(modulesDir, 'kernel')];
+  for (let dir = dirs.shift(); dir; dir = dirs.shift()) {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) dirs.push(join(dir, entry.name));
+      else if (entry.name.endsWith('.ko')) {
+        const vermagic = modinfoValue(await readElfFile(join(dir, entry.name)), 'vermagic');
+        if (vermagic) return vermagic;
+      }
+    }
+  }
+  throw new UnsupportedChangeError(`no module with a vermagic under ${modulesDir}`);
+}
+
+/**
+ * kbuild compiles objects that go into a module with -DMODULE: that is how a single object in a
+ * prepared (never fully built) tree tells whether it belongs to vmlinux.
+ */
+function parentFromCmdFile(tree: string, target: string): ObjectParent {
+  const cmd = readFileSync(join(tree, dirname(target), `.${basename(target)}.cmd`), 'utf8');
+  if (/\s-DMODULE\b/.test(cmd)) {
+    throw new UnsupportedChangeError(`${target} is part of a loadable module`, {
+      hint: 'distro builds patch vmlinux only for now; module targets work with -s on a built tree',
+    });
+  }
+  return { kind: 'vmlinux', name: 'vmlinux', via: [] };
+}
+
+/**
+ * A livepatch for a Debian kernel release without building the kernel: the release's own source tree,
+ * prepared once (prepareDebianSource), compiles just the objects the patch touches; vmlinux's symbols
+ * are the kallsyms of the booted image; the module is built in that tree against the target's
+ * Module.symvers and must carry its vermagic.
+ */
+export async function buildForDebian(options: DebianBuildOptions): Promise<TreeBuildResult> {
+  const { release, onProgress, ...rest } = options;
+  options.onEvent?.({ kind: 'phase', message: `Debian kernel ${release}: preparing its source (cached)` });
+  const source = await prepareDebianSource(release, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  const target = source.target;
+  const vermagic = await targetVermagic(target.modulesDir ?? '');
+  return buildFromTree({
+    ...rest,
+    sourceDir: source.tree,
+    config: join(source.tree, '.config'),
+    distro: {
+      kallsyms: target.symbols.path,
+      moduleSymvers: target.moduleSymvers,
+      // The headers package is made for M= builds: its Module.symvers gives modpost the CRCs.
+      moduleBuildDir: target.buildDir,
+      vermagic,
+      buildTouchedObjects: async (touched) => {
+        const headers = touched.filter((file) => !file.endsWith('.c'));
+        if (headers.length > 0) {
+          throw new PatchError(`the patch changes ${headers.join(', ')}, not only .c files`, {
+            hint: 'finding every object a header reaches needs a full kernel build; not supported for distro kernels yet',
+          });
+        }
+        await buildSingleObjects(
+          source.tree,
+          touched.map((file) => file.replace(/\.c$/, '.o')),
+          {
+            logFile: join(source.tree, '.kpatch-build-objects.log'),
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
+        );
+      },
+      parentOf: (object) => parentFromCmdFile(source.tree, object),
+    },
+  });
+}

@@ -1,0 +1,73 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareTarget } from '../../src/distro/prepare-target.js';
+import type { TargetKernel } from '../../src/distro/target.js';
+import { verifyLivepatch } from '../../src/verify/verify-livepatch.js';
+import { EXAMPLES, REPO } from './support/paths.js';
+import { runBin } from './support/run-bin.js';
+
+const PATCHES = `${REPO}test/fixtures/patches/`;
+
+// kpatch-build for Debian's real kernel by release: no kernel build, the module must load into the
+// kernel Debian ships and change its behaviour.
+describe('kpatch-build --distro debian -a RELEASE', () => {
+  let target: TargetKernel;
+  let out: string;
+
+  beforeAll(async () => {
+    target = await prepareTarget({ kind: 'debian', release: 'latest' });
+    out = await mkdtemp(join(tmpdir(), 'e2e-kpatch-debian-'));
+  });
+
+  it("builds examples/cmdline.patch into a module that changes /proc/cmdline on Debian's kernel", async () => {
+    const result = await runBin('kpatch-build', [
+      '--distro',
+      'debian',
+      '-a',
+      target.release,
+      '-o',
+      out,
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(result.stderr).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
+    expect(result.stderr).toContain('Patched objects: vmlinux');
+    expect(result.stderr).toContain(`SUCCESS: ${out}/livepatch-cmdline.ko`);
+    expect(result.exitCode).toBe(0);
+    const verified = await verifyLivepatch({
+      kernel: target.image,
+      modules: [join(out, 'livepatch-cmdline.ko')],
+      checks: ['grep -q " livepatch=1$" /proc/cmdline'],
+      unload: true,
+    });
+    expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+    expect(verified.ok).toBe(true);
+  });
+
+  it.each([
+    ['debian-module-object', 2, /fs\/binfmt_misc\.o is part of a loadable module/],
+    ['debian-header', 65, /the patch changes include\/linux\/seq_file\.h, not only \.c files/],
+  ])('refuses %s (exit %i) with a message naming it', async (patch, exitCode, message) => {
+    const result = await runBin('kpatch-build', [
+      '--distro',
+      'debian',
+      '-a',
+      'latest',
+      '-o',
+      out,
+      `${PATCHES}${patch}.patch`,
+    ]);
+    expect(result.stderr).toMatch(message);
+    expect(result.exitCode).toBe(exitCode);
+  });
+
+  it.each([
+    [['--distro', 'fedora', '-a', 'latest'], /distro "fedora" is not supported/],
+    [['--distro', 'debian', '-a', '6.18.44-custom'], /"6\.18\.44-custom" is not a Debian kernel release/],
+  ])('refuses %j before fetching anything (exit 66)', async (args, message) => {
+    const result = await runBin('kpatch-build', [...args, `${EXAMPLES}cmdline.patch`]);
+    expect(result.stderr).toMatch(message);
+    expect(result.exitCode).toBe(66);
+  });
+});
