@@ -40,7 +40,7 @@ that change only .c files of vmlinux.
 Not yet: -r, -j, --oot-module, other distros, --verify. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
-64 usage; 1 other errors (see docs/exit-codes.md).
+66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
 
 /** Without -s: the target is a distro kernel release (Debian only for now). */
