@@ -38,12 +38,19 @@ export function parentObjectSymbols(elf: ElfFile): ObjectSymbol[] {
  * vmlinux's symbols from a kallsyms dump or System.map (already in kallsyms order); there is no
  * source-file information, so same-named statics stay ambiguous. Module.symvers tells the exports.
  */
-export async function loadKallsymsParentSymbols(path: string, moduleSymversPath: string): Promise<ParentSymbols> {
+export async function loadKallsymsParentSymbols(
+  path: string,
+  moduleSymversPath: string,
+): Promise<ParentSymbols> {
   const symbols: ObjectSymbol[] = parseKallsyms(await readFile(path, 'latin1'), path)
     .filter((s) => s.module === undefined)
     .map((s) => ({ name: s.name, address: s.address, type: s.type }));
   const symvers = parseModuleSymvers(await readFile(moduleSymversPath, 'utf8'), moduleSymversPath);
-  return { parent: 'vmlinux', table: new ObjectSymbols('vmlinux', symbols), exports: new Set(symvers.keys()) };
+  return {
+    parent: 'vmlinux',
+    table: new ObjectSymbols('vmlinux', symbols),
+    exports: new Set(symvers.keys()),
+  };
 }
 
 export async function loadParentSymbols(
