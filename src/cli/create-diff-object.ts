@@ -62,5 +62,10 @@ export async function main(argv: string[]): Promise<number> {
   process.stderr.write(
     `create-diff-object: ${patchedPath}: changed ${list(report.changedFunctions)}; new ${list(report.newFunctions)}\n`,
   );
+  for (const u of report.untracedFunctions) {
+    process.stderr.write(
+      `create-diff-object: ${u.function}() cannot be traced: copied, and its callers ${u.callers.join(', ')} patched instead\n`,
+    );
+  }
   return 0;
 }

@@ -21,6 +21,8 @@ again after the patches are disabled and removed. The kernel log must show no Ca
   --late-module KO       module loaded after the livepatches, to exercise late patching (repeatable)
   --check 'SHELL'        busybox sh snippet run in the guest (repeatable)
   --unload               disable and remove the patches, then run the checks again
+  --allow-warning REGEX  a WARNING a check provokes on purpose (matching its "WARNING: CPU:" line) is
+                         not a failure, nor is its Call Trace (repeatable)
   --json                 print the result as JSON on stdout
   --accel tcg|kvm        qemu accelerator (default tcg; kvm only where it is known to work)
   --timeout SECONDS      limit for one boot (default 180)
@@ -52,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       'late-module': { type: 'string', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
       unload: { type: 'boolean', default: false },
+      'allow-warning': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       accel: { type: 'string', default: 'tcg' },
       timeout: { type: 'string', default: '180' },
@@ -93,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       lateModules: values['late-module'],
       checks: values.check,
       unload: values.unload,
+      allowedWarnings: values['allow-warning'].map((p) => new RegExp(p)),
       accel: values.accel as Accel,
       timeoutMs: timeout * 1000,
       memoryMb: memory,

@@ -19,6 +19,7 @@ import { describeReference } from './report.js';
 import { filterSpecialSections } from './special-sections/filter-special-sections.js';
 import { correlateStaticLocals } from './static-locals.js';
 import type { StructSizes } from './struct-sizes.js';
+import { patchTraceableCallers } from './traceable-callers.js';
 import { verifyPatchability } from './verify-patchability.js';
 import { buildOutput, kernelName } from './write-output.js';
 
@@ -56,7 +57,8 @@ function checkSameKind(orig: DiffObject, patched: DiffObject): void {
  *  2. rewrite "section symbol + offset" references to the symbols they mean;
  *  3. correlate symbols (by name, then by name without compiler numbers), static locals (through the
  *     functions using them), sections (following their symbols) and section symbols;
- *  4. compare correlated sections by meaning and mark sections and symbols same/changed/new;
+ *  4. compare correlated sections by meaning and mark sections and symbols same/changed/new; a
+ *     changed function ftrace cannot redirect makes its callers changed instead;
  *  5. include changed and new functions and what they need (copy new things, reference old ones);
  *  6. cut the special sections to the entries of included functions and include what those need;
  *  7. refuse what cannot be livepatched; report "no change" when nothing is left;
@@ -78,6 +80,8 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
 
   compareSections(orig, patched);
   markChangedSymbols(patched);
+  const untraced = patchTraceableCallers(patched);
+  refusals.push(...untraced.refusals);
 
   const chosen = includeChangedFunctions(patched);
   const parentSymbols = inputs.parentSymbols;
@@ -86,13 +90,20 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     parentDefines: (name) => parentSymbols?.table.has(name) === true,
   });
   for (const cut of special.filtered) includeRelocationTargets(patched, cut.relocations);
-  refusals.push(...special.refusals, ...verifyPatchability(patched, chosen));
+  refusals.push(...special.refusals);
+  // One refusal per problem: patchTraceableCallers may already have said why a function is refused.
+  for (const refusal of verifyPatchability(patched, chosen)) {
+    if (!refusals.some((r) => r.kind === refusal.kind && r.where === refusal.where)) refusals.push(refusal);
+  }
 
   const report: DiffReport = {
     object: inputs.patchedPath,
     parent,
     outcome: 'changed',
-    changedFunctions: chosen.filter((s) => s.status === 'changed' && !s.parent).map(kernelName),
+    changedFunctions: chosen
+      .filter((s) => s.status === 'changed' && !s.parent && !s.untraced)
+      .map(kernelName),
+    untracedFunctions: untraced.redirects,
     newFunctions: chosen.filter((s) => s.status === 'new' && !s.parent).map(kernelName),
     childFunctions: patched.symbols
       .filter((s) => s.symbol.type === STT_FUNC && s.parent && s.include && s.section?.include)

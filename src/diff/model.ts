@@ -31,6 +31,11 @@ export interface DiffSymbol {
   children: DiffSymbol[];
   /** A static local the compiler re-creates per use (`__warned`, `__func__`, ...): copied, never matched. */
   specialStatic: boolean;
+  /**
+   * A changed function ftrace cannot redirect (no __fentry__ call): it is copied into the livepatch
+   * and reached through its patched callers, never patched itself.
+   */
+  untraced?: boolean;
 }
 
 /** One of the two objects being compared. */

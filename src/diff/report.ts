@@ -3,6 +3,7 @@ import { STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT } from '../elf/in
 import { resolveSympos } from '../symbols/resolve-sympos.js';
 import type { ParentSymbols } from './parent-symbols.js';
 import type { Refusal } from './refusals.js';
+import type { UntracedRedirect } from './traceable-callers.js';
 
 export type DiffOutcome = 'changed' | 'no-change' | 'refused';
 
@@ -25,6 +26,8 @@ export interface DiffReport {
   outcome: DiffOutcome;
   changedFunctions: string[];
   newFunctions: string[];
+  /** Changed functions ftrace cannot redirect: copied, with their callers patched instead. */
+  untracedFunctions: UntracedRedirect[];
   /** `.cold`/`.part` pieces copied with their changed parent. */
   childFunctions: string[];
   /** New data objects and special statics copied into the output. */

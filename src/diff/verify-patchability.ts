@@ -11,11 +11,11 @@ import {
   STT_FUNC,
   STT_OBJECT,
 } from '../elf/index.js';
+import { callsFentry } from './fentry.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
 import type { Refusal } from './refusals.js';
 import { isNotCompared } from './special-sections/index.js';
 import { isInitOrExitSection, isTextSection } from './symbol-names.js';
-import { relocationsBetween } from './symbol-ranges.js';
 
 /** Relocation types the kernel's module loader applies on x86_64. */
 const LOADABLE_RELOCATIONS = new Set([
@@ -27,19 +27,6 @@ const LOADABLE_RELOCATIONS = new Set([
   R_X86_64_32S,
   R_X86_64_PC64,
 ]);
-
-/** How far into a function ftrace's `call __fentry__` may be (after an endbr64 or padding). */
-const FENTRY_WINDOW = 16n;
-
-function callsFentry(object: DiffObject, fn: DiffSymbol): boolean {
-  const section = fn.section;
-  if (!section) return false;
-  const start = section.bundled === fn ? 0n : fn.symbol.value;
-  return relocationsBetween(section, start, start + FENTRY_WINDOW).some((r) => {
-    const name = r.symbol ? object.symbolOf.get(r.symbol)?.symbol.name : undefined;
-    return name === '__fentry__' || name === '__mcount';
-  });
-}
 
 function dataRefusals(patched: DiffObject): Refusal[] {
   const refusals: Refusal[] = [];
@@ -130,13 +117,13 @@ function functionRefusals(patched: DiffObject, chosen: readonly DiffSymbol[]): R
         message: `${name}() changed but shares ${section.section.name} with other code`,
         hint: 'compile with -ffunction-sections (kpatch-build does); functions placed in special sections (noinstr, __sched, __kprobes, ...) cannot be patched',
       });
-    } else if (fn.status === 'changed' && !fn.parent && !callsFentry(patched, fn)) {
+    } else if (fn.status === 'changed' && !fn.parent && !fn.untraced && !callsFentry(patched, fn)) {
       refusals.push({
         kind: 'no-fentry',
         object: patched.path,
         where: name,
         message: `${name}() changed but has no call to __fentry__, so ftrace cannot redirect it`,
-        hint: 'notrace functions (and code built without -pg -mfentry) cannot be livepatched: patch their callers instead',
+        hint: 'notrace functions (and code built without -pg -mfentry) cannot be livepatched, and no caller in this object could be patched instead: change a traceable caller',
       });
     }
   }

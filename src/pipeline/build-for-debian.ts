@@ -55,6 +55,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
   const { release, onProgress, ...rest } = options;
   options.onEvent?.({ kind: 'phase', message: `Debian kernel ${release}: preparing its source (cached)` });
   const source = await prepareDebianSource(release, {
+    ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
@@ -82,6 +83,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
           touched.map((file) => file.replace(/\.c$/, '.o')),
           {
             logFile: join(source.tree, '.kpatch-build-objects.log'),
+            ...(options.jobs ? { jobs: options.jobs } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           },
         );

@@ -1,6 +1,7 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { probeStructSizes } from '../diff/probe-struct-sizes.js';
 import { readElfFile } from '../elf/index.js';
 import { NoChangeError, PatchError, UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
@@ -13,6 +14,7 @@ import { patchTestError, testPatches } from '../patch/test-patches.js';
 import { buildLivepatchModule } from './build-module.js';
 import { buildObjectPairs } from './build-objects.js';
 import { diffObjectPairs } from './diff-object-pairs.js';
+import type { ObjectChanges } from './plan-module.js';
 import { planModule } from './plan-module.js';
 
 export interface TreeBuildOptions {
@@ -27,6 +29,8 @@ export interface TreeBuildOptions {
   replace: boolean;
   skipCleanup?: boolean;
   skipCompilerCheck?: boolean;
+  /** Compilers run at once (-j); default: one per core. */
+  jobs?: number;
   /** Refuse to rebuild more objects than this (a header change can reach thousands). */
   maxObjects?: number;
   /**
@@ -57,7 +61,7 @@ export type BuildEvent =
 export interface TreeBuildResult {
   module: string;
   name: string;
-  changes: Array<{ object: string; parent: string; changed: string[]; added: string[] }>;
+  changes: ObjectChanges[];
   parents: string[];
   workDir: string | undefined;
   timings: Record<string, number>;
@@ -141,6 +145,10 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
 
   const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
   let succeeded = false;
+  // Special-section entry sizes, learnt with the flags of an object the patch touches (it has a record).
+  const reference = affected.objects.find((o) => o.source.endsWith('.c')) ?? affected.objects[0]!;
+  const structSizes = probeStructSizes(tree, reference.target);
+  structSizes.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
   try {
     const pairs = await buildObjectPairs({
       tree,
@@ -149,6 +157,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       patches,
       workDir,
       ...(options.skipCleanup ? { skipCleanup: true } : {}),
+      ...(options.jobs ? { jobs: options.jobs } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onPhase: (phase) => {
         if (phase === 'patched') lap('build original');
@@ -161,7 +170,13 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
     lap('build patched');
 
     emit({ kind: 'phase', message: 'Extracting new and modified ELF sections' });
-    const changed = await diffObjectPairs({ pairs, vmlinuxSymbols, moduleSymvers });
+    const changed = await diffObjectPairs({
+      pairs,
+      tree,
+      vmlinuxSymbols,
+      moduleSymvers,
+      structSizes: await structSizes,
+    });
     const plan = await planModule(changed, {
       name: options.name,
       replace: options.replace,
@@ -172,6 +187,12 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
         emit({ kind: 'function', object: change.object, function: fn, change: 'changed' });
       for (const fn of change.added)
         emit({ kind: 'function', object: change.object, function: fn, change: 'new' });
+      for (const u of change.untraced) {
+        emit({
+          kind: 'note',
+          message: `${change.object}: ${u.function}() cannot be traced (notrace): patching its callers ${u.callers.join(', ')} with the new copy`,
+        });
+      }
     }
     const parentNames = [...new Set(plan.changes.map((c) => c.parent))];
     emit({ kind: 'phase', message: `Patched objects: ${parentNames.join(' ')}` });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { CompiledObject } from '../kbuild/compile-object.js';
@@ -20,6 +21,8 @@ export interface BuildObjectsOptions {
   patches: readonly string[];
   workDir: string;
   skipCleanup?: boolean;
+  /** Compilers run at once (-j); default: one per core. */
+  jobs?: number;
   signal?: AbortSignal;
   /** Called before each phase ("original", "patched"), for the UI. */
   onPhase?: (phase: 'original' | 'patched') => void;
@@ -30,8 +33,8 @@ async function compileAll(
   workDir: string,
 ): Promise<Map<string, CompiledObject>> {
   const compiled = new Map<string, CompiledObject>();
-  // Two at a time: the machine kind this runs on has two cores, and most patches touch one object.
   const queue = [...options.objects];
+  const workers = Math.max(1, Math.min(options.jobs ?? availableParallelism(), queue.length));
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const recorded = options.index.objects.get(next.target);
@@ -49,7 +52,7 @@ async function compileAll(
       );
     }
   };
-  await Promise.all([worker(), worker()]);
+  await Promise.all(Array.from({ length: workers }, worker));
   return compiled;
 }
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { diffObjects } from '../diff/create-diff-object.js';
 import type { ParentSymbols } from '../diff/parent-symbols.js';
 import { loadKallsymsParentSymbols, loadParentSymbols } from '../diff/parent-symbols.js';
@@ -19,6 +20,8 @@ export interface ChangedObject {
 
 export interface DiffPairsOptions {
   pairs: readonly ObjectPair[];
+  /** The kernel tree: module paths of object parents are relative to it. */
+  tree: string;
   /** vmlinux's symbols: an unstripped vmlinux, or a kallsyms dump / System.map. */
   vmlinuxSymbols: { format: 'elf' | 'kallsyms'; path: string };
   moduleSymvers: string;
@@ -54,7 +57,7 @@ export async function diffObjectPairs(options: DiffPairsOptions): Promise<Change
     const parent = parentInfo.name;
     const symbols = await parentSymbols(
       parent,
-      parentInfo.kind === 'module' ? parentInfo.path : options.vmlinuxSymbols.path,
+      parentInfo.kind === 'module' ? resolve(options.tree, parentInfo.path) : options.vmlinuxSymbols.path,
     );
     const { report, output } = diffObjects({
       origPath: pair.orig.output,

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ParentSymbols } from '../diff/parent-symbols.js';
+import type { UntracedRedirect } from '../diff/traceable-callers.js';
 import { addSymbol, readElfFile, STB_GLOBAL, STB_WEAK, STT_FUNC, writeElfFile } from '../elf/index.js';
 import { UnsupportedChangeError } from '../errors.js';
 import type {
@@ -12,10 +13,20 @@ import type {
 import type { ChangedObject } from './diff-object-pairs.js';
 import { findKpatchCallbacks } from './find-callbacks.js';
 
+/** What one object contributes to the livepatch. */
+export interface ObjectChanges {
+  object: string;
+  parent: string;
+  changed: string[];
+  added: string[];
+  /** Changed functions ftrace cannot redirect: carried as copies, their callers patched instead. */
+  untraced: UntracedRedirect[];
+}
+
 export interface ModulePlan {
   spec: LivepatchModuleSpec;
   /** Changed and new functions per object, for messages and --json. */
-  changes: Array<{ object: string; parent: string; changed: string[]; added: string[] }>;
+  changes: ObjectChanges[];
 }
 
 /**
@@ -165,6 +176,7 @@ export async function planModule(
       parent: entry.parent,
       changed: entry.report.changedFunctions,
       added: entry.report.newFunctions,
+      untraced: entry.report.untracedFunctions,
     });
   }
   const spec: LivepatchModuleSpec = {

@@ -99,6 +99,7 @@ export function judgeRun(
   parsed: ParsedConsole,
   names: { extra: string[]; late: string[] },
   timedOut: boolean,
+  allowedWarnings: readonly RegExp[] = [],
 ): VerifyStep[] {
   const steps: VerifyStep[] = [];
   if (!parsed.booted) {
@@ -130,7 +131,10 @@ export function judgeRun(
     });
   }
   // The dump is missing when the guest died; then the console is all there is.
-  const problems = findKernelProblems(parsed.dmesg.length > 0 ? parsed.dmesg : parsed.kernelLines);
+  const problems = findKernelProblems(
+    parsed.dmesg.length > 0 ? parsed.dmesg : parsed.kernelLines,
+    allowedWarnings,
+  );
   steps.push({
     name: 'kernel log clean',
     ok: problems.length === 0,

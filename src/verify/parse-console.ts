@@ -75,10 +75,26 @@ const PROBLEM_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/WARNING: CPU: /, 'a kernel WARNING'],
 ];
 
-/** Lines of the kernel log that mean the verification cannot pass, each with a short label. */
-export function findKernelProblems(dmesg: readonly string[]): string[] {
+/**
+ * Lines of the kernel log that mean the verification cannot pass, each with a short label. A WARNING
+ * whose line matches one of `allowedWarnings` is expected (a check provoking it on purpose): it and the
+ * report after it, up to its "end trace" line, are not problems.
+ */
+export function findKernelProblems(
+  dmesg: readonly string[],
+  allowedWarnings: readonly RegExp[] = [],
+): string[] {
   const problems: string[] = [];
+  let inAllowedWarning = false;
   for (const line of dmesg) {
+    if (inAllowedWarning) {
+      if (/---\[ end trace/.test(line)) inAllowedWarning = false;
+      continue;
+    }
+    if (/WARNING: CPU: /.test(line) && allowedWarnings.some((p) => p.test(line))) {
+      inAllowedWarning = true;
+      continue;
+    }
     for (const [pattern, label] of PROBLEM_PATTERNS) {
       if (pattern.test(line)) {
         problems.push(`${label}: ${line.trim()}`);

@@ -65,6 +65,7 @@ describe('create-diff-object fixture corpus', () => {
     if (expected.outcome === 'changed') {
       expect([...report.changedFunctions].sort()).toEqual([...expected.changed].sort());
       expect([...report.newFunctions].sort()).toEqual([...expected.added].sort());
+      expect(report.untracedFunctions.map((u) => u.function).sort()).toEqual([...expected.untraced].sort());
     }
   });
 });

@@ -123,6 +123,82 @@ describe('kpatch-build -s on the test kernel', () => {
     expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
   });
 
+  interface VmCase {
+    patch: string;
+    reported: string[];
+    checks: string[];
+    lateModules?: string[];
+    allowedWarnings?: RegExp[];
+  }
+  const VM_CASES: VmCase[] = [
+    {
+      // Two objects: fs/proc/version.o adds a global function, fs/proc/cmdline.o calls it.
+      patch: 'new-global-function',
+      reported: [
+        'fs/proc/cmdline.o: changed function: cmdline_proc_show',
+        'fs/proc/version.o: new function: proc_version_mark',
+      ],
+      checks: ['grep -q " global_function=$(uname -r)$" /proc/cmdline'],
+    },
+    {
+      // The new handler must use the running kernel's `stfu`, which the original set before the patch:
+      // the pre-patch check run writes 4 (stfu |= 4), the patched handler then prints stfu=4.
+      patch: 'static-local',
+      reported: ['fs/drop_caches.o: changed function: drop_caches_sysctl_handler'],
+      checks: ['echo 4 > /proc/sys/vm/drop_caches; dmesg | tail -1 | grep -q "drop_caches: stfu=4$"'],
+    },
+    {
+      // A WARN that fires (the kernel must find the module's bug table entry, or it is an invalid
+      // opcode oops), a BUG_ON, a spinlock and a lock-prefixed atomic (.smp_locks on this SMP kernel).
+      patch: 'warn-spinlock',
+      reported: ['fs/proc/cmdline.o: changed function: cmdline_proc_show'],
+      checks: [
+        'cat /proc/cmdline >/dev/null; grep -q " reads=2$" /proc/cmdline && dmesg | grep -q "WARNING: CPU: [0-9]* PID: [0-9]* at fs/proc/cmdline.c:[0-9]* cmdline_proc_show+0x[0-9a-f]*/0x[0-9a-f]* \\[livepatch_warn_spinlock\\]"',
+      ],
+      allowedWarnings: [/ at fs\/proc\/cmdline\.c:\d+ cmdline_proc_show\+.*\[livepatch_warn_spinlock\]/],
+    },
+    {
+      // __do_sys_newuname is notrace (SYSCALL_DEFINE's inline body, kept out of line): its caller is patched.
+      patch: 'syscall-body',
+      reported: [
+        'kernel/sys.o: changed function: __x64_sys_newuname',
+        'kernel/sys.o: __do_sys_newuname() cannot be traced (notrace): patching its callers __x64_sys_newuname with the new copy',
+      ],
+      checks: ['test "$(uname -m)" = livepatched'],
+    },
+    {
+      // Late patching: the livepatch is loaded first, the sample module after it.
+      patch: 'module-late',
+      reported: [
+        'samples/kobject/kobject-example.o: changed function: foo_show',
+        'Patched objects: kobject_example',
+      ],
+      checks: ['grep -q "^0 livepatched$" /sys/kernel/kobject_example/foo'],
+      lateModules: ['samples/kobject/kobject-example.ko'],
+    },
+  ];
+
+  it.each(VM_CASES.map((c) => [c.patch, c] as const))(
+    'builds %s into a module that works in the VM',
+    async (_, c) => {
+      const tree = target.sourceDir!;
+      const result = await runBin('kpatch-build', ['-s', tree, '-o', out, `${PATCHES}${c.patch}.patch`]);
+      const lines = result.stderr.split('\n');
+      for (const line of c.reported) expect(lines, result.stderr).toContain(line);
+      expect(result.exitCode).toBe(0);
+      const verified = await verifyLivepatch({
+        kernel: target.image,
+        modules: [join(out, `livepatch-${c.patch}.ko`)],
+        lateModules: (c.lateModules ?? []).map((m) => join(tree, m)),
+        checks: c.checks,
+        unload: true,
+        ...(c.allowedWarnings ? { allowedWarnings: c.allowedWarnings } : {}),
+      });
+      expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+      expect(verified.ok).toBe(true);
+    },
+  );
+
   it('replaces v1 with a cumulative v2 (atomic replace is the default)', async () => {
     const tree = target.sourceDir!;
     const v1 = await runBin('kpatch-build', [

@@ -102,6 +102,32 @@ describe('judgeRun', () => {
     expect(failed?.detail).toMatch(detail);
   });
 
+  const WARNING_REPORT = [
+    'KLPV dmesg - begin',
+    '[ 3.0] ------------[ cut here ]------------',
+    '[ 3.0] cmdline_proc_show: first read',
+    '[ 3.0] WARNING: CPU: 0 PID: 51 at fs/proc/cmdline.c:18 cmdline_proc_show+0x4c/0x90 [lp]',
+    '[ 3.0] Call Trace:',
+    '[ 3.0]  <TASK>',
+    '[ 3.0] ---[ end trace 0000000000000000 ]---',
+    '[ 4.0] Call Trace:',
+    'KLPV dmesg - end',
+  ];
+
+  it('accepts an allowed WARNING and its trace, but not a Call Trace after it', () => {
+    const parsed = parseConsole([...PASSING, ...WARNING_REPORT, 'KLPV done - ok'].join('\n'));
+    const strict = judgeRun(plan, parsed, { extra: [], late: [] }, false);
+    expect(strict.at(-1)).toMatchObject({ ok: false, detail: /a kernel WARNING: .*cmdline\.c:18/ });
+    const allowed = judgeRun(plan, parsed, { extra: [], late: [] }, false, [/at fs\/proc\/cmdline\.c:/]);
+    expect(allowed.at(-1)).toMatchObject({ ok: false, detail: /^a Call Trace: \[ 4\.0\] Call Trace:$/ });
+    const clean = parseConsole(
+      [...PASSING, ...WARNING_REPORT.filter((l) => !l.startsWith('[ 4.0]'))].join('\n'),
+    );
+    expect(judgeRun(plan, clean, { extra: [], late: [] }, false, [/cmdline_proc_show/]).at(-1)?.ok).toBe(
+      true,
+    );
+  });
+
   it('says the VM never reached /init when nothing was reported', () => {
     const { steps } = judge(['[ 0.1] Linux version 6.1', 'Kernel panic - not syncing: VFS'], true);
     expect(steps).toHaveLength(1);

@@ -32,7 +32,7 @@ export interface FixtureSpec {
   name: string;
   path: string;
   expect:
-    | { outcome: 'changed'; changed: string[]; added: string[] }
+    | { outcome: 'changed'; changed: string[]; added: string[]; untraced: string[] }
     | { outcome: 'no-change' }
     | { outcome: 'refused'; kind: string };
   parent: string;
@@ -52,7 +52,8 @@ export async function readFixtureSpec(name: string): Promise<FixtureSpec> {
   else {
     const changed = /changed=(\S*)/.exec(expectText)?.[1];
     const added = /new=(\S*)/.exec(expectText)?.[1];
-    expect = { outcome: 'changed', changed: list(changed), added: list(added) };
+    const untraced = /untraced=(\S*)/.exec(expectText)?.[1];
+    expect = { outcome: 'changed', changed: list(changed), added: list(added), untraced: list(untraced) };
   }
   const sizes: Record<string, number> = {};
   for (const assignment of (header('sizes') ?? '').split(/\s+/).filter(Boolean)) {
