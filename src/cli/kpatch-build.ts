@@ -9,6 +9,7 @@ import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
 import type { BuildEvent } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
+import { createBuildProgress } from './build-progress.js';
 import { abortOnSignals } from './signals.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian] [options] PATCH...
@@ -33,11 +34,12 @@ that change only .c files of vmlinux.
   -d, --debug               keep the work directory and its logs
   --skip-cleanup            leave the tree patched if the build fails
   --skip-compiler-check     build even if the local compiler differs from the target's
+  -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default 300)
   --json                    print the result as JSON on stdout
   -h, --help                this text
 
-Not yet: -r, -j, --oot-module, other distros, --verify. See docs/roadmap.md.
+Not yet: -r, --oot-module, other distros, --verify. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
@@ -52,19 +54,15 @@ async function buildForDistroRelease(
   detectDistro(distro);
   const release = archversion ?? osRelease();
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
-  return buildForDebian({
-    ...common,
-    release,
-    onProgress: (message) => process.stderr.write(`${message}\n`),
-  });
+  return buildForDebian({ ...common, release });
 }
 
-function printEvent(event: BuildEvent): void {
-  if (event.kind === 'function') {
-    process.stderr.write(`${event.object}: ${event.change} function: ${event.function}\n`);
-  } else {
-    process.stderr.write(`${event.message}\n`);
-  }
+function positiveInteger(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value > 0))
+    throw new UsageError(`${option} takes a positive whole number`);
+  return value;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -84,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       'skip-cleanup': { type: 'boolean', default: false },
       'skip-compiler-check': { type: 'boolean', default: false },
       'max-objects': { type: 'string' },
+      jobs: { type: 'string', short: 'j' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,12 +93,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
-  const maxObjects = values['max-objects'] === undefined ? undefined : Number(values['max-objects']);
-  if (maxObjects !== undefined && !(Number.isInteger(maxObjects) && maxObjects > 0)) {
-    throw new UsageError('--max-objects takes a positive whole number');
-  }
+  const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
+  const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const name = livepatchModuleName(positionals, values.name);
   const { signal, dispose } = abortOnSignals();
+  // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
+  const progress = createBuildProgress({ stream: process.stderr, verbose: values.debug });
   try {
     const common = {
       patches: positionals,
@@ -110,8 +109,10 @@ export async function main(argv: string[]): Promise<number> {
       skipCompilerCheck: values['skip-compiler-check'],
       keepWorkDir: values.debug,
       ...(maxObjects ? { maxObjects } : {}),
+      ...(jobs ? { jobs } : {}),
       signal,
-      onEvent: printEvent,
+      onEvent: (event: BuildEvent) => progress.event(event),
+      onProgress: (message: string) => progress.progress(message),
     };
     const result = values.sourcedir
       ? await buildFromTree({
@@ -121,10 +122,14 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
         })
       : await buildForDistroRelease(values.distro, values.archversion, common);
+    await progress.succeed(result.module); // ends the list first: stdout may be the same terminal
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    process.stderr.write(`SUCCESS: ${result.module}\n`);
     return 0;
+  } catch (error) {
+    await progress.fail(error); // marks the phase failed; runCli prints the error below the list
+    throw error;
   } finally {
+    await progress.close();
     dispose();
   }
 }
