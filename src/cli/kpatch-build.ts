@@ -9,6 +9,7 @@ import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
 import type { BuildEvent } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
+import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
 import { abortOnSignals } from './signals.js';
 
@@ -113,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       signal,
       onEvent: (event: BuildEvent) => progress.event(event),
       onProgress: (message: string) => progress.progress(message),
+      onDownload: (p: PackageProgress) => progress.download(p),
     };
     const result = values.sourcedir
       ? await buildFromTree({

@@ -239,6 +239,7 @@ export async function prepareDebianSource(
       cacheDir: cache,
       ...signalOpt,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onDownload ? { onDownload: options.onDownload } : {}),
     }),
   );
   const layout = debianLayout(target.release);
@@ -280,7 +281,11 @@ export async function prepareDebianSource(
       if (stamp?.packageVersion !== target.packageVersion || !(await exists(join(tree, 'Makefile')))) {
         progress(`downloading ${layout.sourcePackage}`);
         const [deb] = await timed('fetch', () =>
-          fetchDebPackages([layout.sourcePackage], { cacheDir: cache, ...signalOpt }),
+          fetchDebPackages([layout.sourcePackage], {
+            cacheDir: cache,
+            ...signalOpt,
+            ...(options.onDownload ? { onProgress: options.onDownload } : {}),
+          }),
         );
         if (!deb) throw new DistroError(`${layout.sourcePackage} was not downloaded`);
         checkSourceVersion(target, deb);

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { DistroError } from '../errors.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDebs } from '../source/deb.js';
+import type { PackageProgress } from '../source/fetch-packages.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { dumpKallsyms } from '../verify/dump-kallsyms.js';
@@ -15,6 +16,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Progress messages for the UI ("downloading linux-image-…"). */
   onProgress?: (message: string) => void;
+  /** Byte progress of package downloads. */
+  onDownload?: (progress: PackageProgress) => void;
 }
 
 // Bump when the layout of a prepared target changes, so old caches are prepared again.
@@ -85,6 +88,7 @@ export async function prepareDebianTarget(
     const debs = await fetchDebPackages([layout.imagePackage, ...layout.headerPackages], {
       cacheDir: cache,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onDownload ? { onProgress: options.onDownload } : {}),
     });
     const root = join(dir, 'root');
     progress(`unpacking ${debs.map((d) => d.package).join(', ')}`);

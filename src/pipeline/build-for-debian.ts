@@ -6,7 +6,9 @@ import { readElfFile } from '../elf/index.js';
 import { PatchError, UnsupportedChangeError } from '../errors.js';
 import { buildSingleObjects } from '../kbuild/build-single-objects.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
+import { moduleNameFromPath } from '../kbuild/object-parent.js';
 import { modinfoValue } from '../module/modinfo.js';
+import type { PackageProgress } from '../source/fetch-packages.js';
 import type { TreeBuildOptions, TreeBuildResult } from './build-from-tree.js';
 import { buildFromTree } from './build-from-tree.js';
 
@@ -14,6 +16,7 @@ export type DebianBuildOptions = Omit<TreeBuildOptions, 'sourceDir' | 'config' |
   /** A Debian kernel release (6.1.0-56-amd64) or "latest". */
   release: string;
   onProgress?: (message: string) => void;
+  onDownload?: (progress: PackageProgress) => void;
 };
 
 /** The vermagic every module of the target carries (the first .ko found under its modules dir). */
@@ -31,18 +34,38 @@ async function targetVermagic(modulesDir: string): Promise<string> {
   throw new UnsupportedChangeError(`no module with a vermagic under ${modulesDir}`);
 }
 
-/**
- * kbuild compiles objects that go into a module with -DMODULE: that is how a single object in a
- * prepared (never fully built) tree tells whether it belongs to vmlinux.
- */
-function parentFromCmdFile(tree: string, target: string): ObjectParent {
-  const cmd = readFileSync(join(tree, dirname(target), `.${basename(target)}.cmd`), 'utf8');
-  if (/\s-DMODULE\b/.test(cmd)) {
-    throw new UnsupportedChangeError(`${target} is part of a loadable module`, {
-      hint: 'distro builds patch vmlinux only for now; module targets work with -s on a built tree',
-    });
+/** The target's modules by the name the kernel knows them ('-' as '_'), from its modules.order. */
+function readModuleFiles(modulesDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const order = readFileSync(join(modulesDir, 'modules.order'), 'utf8');
+  for (const line of order.split('\n')) {
+    const path = line.trim();
+    if (path !== '') files.set(moduleNameFromPath(path), join(modulesDir, path));
   }
-  return { kind: 'vmlinux', name: 'vmlinux', via: [] };
+  return files;
+}
+
+/**
+ * kbuild compiles objects that go into a module with -DMODULE and -DKBUILD_MODNAME: that is how a
+ * single object in a prepared (never fully built) tree tells where it belongs. A module's symbols
+ * (for sympos) come from the target's own .ko.
+ */
+function parentFromCmdFile(
+  tree: string,
+  target: string,
+  moduleFiles: () => Map<string, string>,
+): ObjectParent {
+  const cmd = readFileSync(join(tree, dirname(target), `.${basename(target)}.cmd`), 'utf8');
+  if (!/\s-DMODULE\b/.test(cmd)) return { kind: 'vmlinux', name: 'vmlinux', via: [] };
+  const name = /-DKBUILD_MODNAME=\W*([A-Za-z0-9_-]+)/.exec(cmd)?.[1]?.replaceAll('-', '_');
+  const path = name ? moduleFiles().get(name) : undefined;
+  if (!name || !path) {
+    throw new UnsupportedChangeError(
+      `${target} is built for a module${name ? ` (${name})` : ''} the target kernel does not ship`,
+      { hint: "only modules listed in the target's modules.order can be patched" },
+    );
+  }
+  return { kind: 'module', name, path, via: [] };
 }
 
 /**
@@ -52,15 +75,21 @@ function parentFromCmdFile(tree: string, target: string): ObjectParent {
  * Module.symvers and must carry its vermagic.
  */
 export async function buildForDebian(options: DebianBuildOptions): Promise<TreeBuildResult> {
-  const { release, onProgress, ...rest } = options;
+  const { release, onProgress, onDownload, ...rest } = options;
   options.onEvent?.({ kind: 'phase', message: `Debian kernel ${release}: preparing its source (cached)` });
   const source = await prepareDebianSource(release, {
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...(onDownload ? { onDownload } : {}),
   });
   const target = source.target;
   const vermagic = await targetVermagic(target.modulesDir ?? '');
+  let modules: Map<string, string> | undefined;
+  const moduleFiles = () => {
+    modules ??= readModuleFiles(target.modulesDir ?? '');
+    return modules;
+  };
   return buildFromTree({
     ...rest,
     sourceDir: source.tree,
@@ -88,7 +117,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
           },
         );
       },
-      parentOf: (object) => parentFromCmdFile(source.tree, object),
+      parentOf: (object) => parentFromCmdFile(source.tree, object, moduleFiles),
     },
   });
 }

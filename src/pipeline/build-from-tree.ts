@@ -201,7 +201,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
     emit({ kind: 'phase', message: `Building patch module: ${options.name}.ko` });
     const targetModules = [
       ...new Set(
-        affected.objects.flatMap((o) => (o.parent.kind === 'module' ? [join(tree, o.parent.path)] : [])),
+        affected.objects.flatMap((o) => (o.parent.kind === 'module' ? [resolve(tree, o.parent.path)] : [])),
       ),
     ];
     const expectedVermagic = distro?.vermagic ?? (await treeVermagic(tree));

@@ -45,8 +45,78 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
     expect(verified.ok).toBe(true);
   });
 
+  interface DebianCase {
+    patch: string;
+    reported: string;
+    checks: string[];
+    /** Target modules (paths under lib/modules/<release>) loaded after the livepatch. */
+    lateModules?: string[];
+  }
+  const CASES: DebianCase[] = [
+    {
+      patch: 'new-static-function',
+      reported: 'fs/proc/cmdline.o: new function: cmdline_add_marker',
+      checks: ['grep -q " new_function=1$" /proc/cmdline'],
+    },
+    {
+      patch: 'static-local',
+      reported: 'fs/drop_caches.o: changed function: drop_caches_sysctl_handler',
+      // The pre-patch run of the check sets the running kernel's stfu to 4; the new handler must see it.
+      checks: [
+        'n=$(dmesg | grep -c "drop_caches: stfu=4$"); echo 4 > /proc/sys/vm/drop_caches; test "$(dmesg | grep -c "drop_caches: stfu=4$")" -gt "$n"',
+      ],
+    },
+    {
+      // Late patching: binfmt_misc is a module of Debian's kernel, loaded after the livepatch.
+      patch: 'debian-module-object',
+      reported: 'Patched objects: binfmt_misc',
+      checks: [
+        'mount -t binfmt_misc none /proc/sys/fs/binfmt_misc && grep -q "^enabled (patched)$" /proc/sys/fs/binfmt_misc/status',
+      ],
+      lateModules: ['kernel/fs/binfmt_misc.ko'],
+    },
+    {
+      patch: 'callbacks',
+      reported: 'fs/proc/cmdline.o: new function: cmdline_pre_patch',
+      checks: ['grep -q " callback=1$" /proc/cmdline'],
+    },
+    {
+      patch: 'shadow-variable',
+      reported: 'fs/proc/cmdline.o: changed function: cmdline_proc_show',
+      checks: [
+        'cat /proc/cmdline >/dev/null; cat /proc/cmdline >/dev/null; grep -q " reads=3$" /proc/cmdline',
+      ],
+    },
+  ];
+
+  it.each(CASES.map((c) => [c.patch, c] as const))(
+    "builds %s for Debian's kernel and it works there",
+    async (_, c) => {
+      const result = await runBin('kpatch-build', [
+        '--distro',
+        'debian',
+        '-a',
+        target.release,
+        '-o',
+        out,
+        `${PATCHES}${c.patch}.patch`,
+      ]);
+      expect(result.stderr.split('\n'), result.stderr).toContain(c.reported);
+      expect(result.exitCode).toBe(0);
+      const verified = await verifyLivepatch({
+        kernel: target.image,
+        modules: [join(out, `livepatch-${c.patch}.ko`)],
+        lateModules: (c.lateModules ?? []).map((m) => join(target.modulesDir!, m)),
+        checks: c.checks,
+        unload: true,
+      });
+      expect(verified.steps.filter((s) => !s.ok)).toEqual([]);
+      expect(verified.ok).toBe(true);
+    },
+  );
+
   it.each([
-    ['debian-module-object', 2, /fs\/binfmt_misc\.o is part of a loadable module/],
+    ['changed-global-initialiser', 2, /kernel\/panic\.o: panic_timeout: the initial value of panic_timeout/],
     ['debian-header', 65, /the patch changes include\/linux\/seq_file\.h, not only \.c files/],
   ])('refuses %s (exit %i) with a message naming it', async (patch, exitCode, message) => {
     const result = await runBin('kpatch-build', [
