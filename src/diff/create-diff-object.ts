@@ -9,6 +9,7 @@ import { includeChangedFunctions, includeRelocationTargets } from './include-dep
 import { loadObject } from './load-object.js';
 import { markChangedSymbols } from './mark-changed.js';
 import type { DiffObject } from './model.js';
+import { objectAnchors } from './nearest-candidate.js';
 import type { ParentSymbols } from './parent-symbols.js';
 import { loadParentSymbols } from './parent-symbols.js';
 import type { Refusal } from './refusals.js';
@@ -119,8 +120,13 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     return { report: { ...report, outcome: 'no-change' }, output: undefined };
   }
   const output = buildOutput(patched, special.filtered, inputs.patchedPath);
+  let anchors: bigint[] | undefined;
+  const objectPlace = () => {
+    anchors ??= parentSymbols ? objectAnchors(orig, parentSymbols.table) : [];
+    return anchors;
+  };
   report.externalReferences = output.undefinedSymbols.map(({ source }) =>
-    describeReference(source.symbol, kernelName(source), parentSymbols, orig.sourceFile),
+    describeReference(source.symbol, kernelName(source), parentSymbols, orig.sourceFile, objectPlace),
   );
   return { report, output: output.elf };
 }

@@ -1,11 +1,13 @@
 import type { Relocation } from '../elf/index.js';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/index.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
+import { isAssemblerLabel } from './symbol-names.js';
 
 /**
  * Marks a symbol for the output and follows what it needs. An unchanged function or variable is only
  * referenced (it resolves to the running kernel's copy); a changed or new one, a special static and
- * anything reached through a section symbol (strings, anonymous read-only data) is copied, and the
+ * anything reached through a section symbol or an assembler label (strings, anonymous read-only
+ * data) is copied, and the
  * copy's relocations are followed in turn. `copy` forces copying (a `.cold` piece of a changed function).
  */
 export function includeSymbol(object: DiffObject, symbol: DiffSymbol, copy = false): void {
@@ -15,7 +17,8 @@ export function includeSymbol(object: DiffObject, symbol: DiffSymbol, copy = fal
     s.include = true;
     const section = s.section;
     if (!section || section.include) continue;
-    if (!forceCopy && s.symbol.type !== STT_SECTION && s.status === 'same') continue;
+    const anonymous = s.symbol.type === STT_SECTION || isAssemblerLabel(s.symbol);
+    if (!forceCopy && !anonymous && s.status === 'same') continue;
     section.include = true;
     if (section.bundled) section.bundled.include = true;
     for (const other of object.symbols) {

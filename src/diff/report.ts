@@ -1,6 +1,7 @@
 import type { ElfSymbol } from '../elf/index.js';
 import { STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT } from '../elf/index.js';
 import { resolveSympos } from '../symbols/resolve-sympos.js';
+import { nearestCandidate } from './nearest-candidate.js';
 import type { ParentSymbols } from './parent-symbols.js';
 import type { Refusal } from './refusals.js';
 import type { UntracedRedirect } from './traceable-callers.js';
@@ -50,6 +51,8 @@ export function describeReference(
   name: string,
   parentSymbols: ParentSymbols | undefined,
   sourceFile: string | undefined,
+  /** Where the object's own unique symbols are in the parent (for parents without file information). */
+  anchors?: () => readonly bigint[],
 ): ExternalReference {
   const reference: ExternalReference = {
     name,
@@ -64,8 +67,14 @@ export function describeReference(
   reference.candidates = candidates.length;
   if (candidates.length === 1) {
     reference.sympos = 0;
-  } else if (candidates.length > 1 && symbol.bind === STB_LOCAL && sourceFile) {
-    const position = candidates.findIndex((c) => c.file === sourceFile) + 1;
+  } else if (candidates.length > 1 && symbol.bind === STB_LOCAL) {
+    const withFiles = candidates.some((c) => c.file !== undefined);
+    const position =
+      withFiles && sourceFile
+        ? candidates.findIndex((c) => c.file === sourceFile) + 1
+        : !withFiles && anchors
+          ? (nearestCandidate(candidates, anchors()) ?? 0)
+          : 0;
     if (position > 0 && resolveSympos(parentSymbols.table, name, position).ok) reference.sympos = position;
   } else if (candidates.length > 1 && symbol.bind === STB_GLOBAL) {
     const globals = candidates.filter((c) => c.file === undefined);

@@ -54,6 +54,14 @@ export function isStaticLocal(symbol: ElfSymbol): boolean {
   return symbol.bind === STB_LOCAL && symbol.type === STT_OBJECT && /\.\d+$/.test(symbol.name);
 }
 
+/**
+ * An assembler-local label (`.LC0`, string and constant pools) that made it into the symbol table:
+ * anonymous data like a section symbol, so it is copied with its section, never looked up in the kernel.
+ */
+export function isAssemblerLabel(symbol: ElfSymbol): boolean {
+  return symbol.bind === STB_LOCAL && symbol.name.startsWith('.L');
+}
+
 export function isFunction(symbol: ElfSymbol): boolean {
   return symbol.type === STT_FUNC;
 }

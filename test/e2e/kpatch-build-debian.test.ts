@@ -47,6 +47,8 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
 
   interface DebianCase {
     patch: string;
+    /** The patch file, when not test/fixtures/patches/<patch>.patch. */
+    file?: string;
     reported: string;
     checks: string[];
     /** Target modules (paths under lib/modules/<release>) loaded after the livepatch. */
@@ -76,6 +78,17 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
       lateModules: ['kernel/fs/binfmt_misc.ko'],
     },
     {
+      // examples/dirtycow.patch tightens can_follow_write_pte() (inlined into follow_page_pte): with it
+      // loaded, a forced write through /proc/PID/mem into a read-only private mapping (what ptrace
+      // does) must still reach the process's private copy.
+      patch: 'dirtycow',
+      file: `${EXAMPLES}dirtycow.patch`,
+      reported: 'mm/gup.o: changed function: follow_page_pte',
+      checks: [
+        `test -d /sys/kernel/livepatch/livepatch_dirtycow && a=$(awk '$2 == "r--p" && $3 == "00000000" { split($1, r, "-"); print r[1]; exit }' /proc/$$/maps) && printf Z | dd of=/proc/$$/mem bs=1 seek=$((0x$a)) conv=notrunc 2>/dev/null && test "$(dd if=/proc/$$/mem bs=1 skip=$((0x$a)) count=1 2>/dev/null)" = Z`,
+      ],
+    },
+    {
       patch: 'callbacks',
       reported: 'fs/proc/cmdline.o: new function: cmdline_pre_patch',
       checks: ['grep -q " callback=1$" /proc/cmdline'],
@@ -99,7 +112,7 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
         target.release,
         '-o',
         out,
-        `${PATCHES}${c.patch}.patch`,
+        c.file ?? `${PATCHES}${c.patch}.patch`,
       ]);
       expect(result.stderr.split('\n'), result.stderr).toContain(c.reported);
       expect(result.exitCode).toBe(0);
