@@ -45,8 +45,10 @@ typedef struct klp_object patch_object;
 #define KPATCH_POST_UNPATCH_CALLBACK(_fn)	__KPATCH_CALLBACK(post_unpatch, void, _fn)
 
 /*
- * Markers kpatch's differ honours. kpatch-build recognises them and, until it honours them, refuses
- * the patch with a message instead of silently ignoring them.
+ * Markers for the differ. KPATCH_IGNORE_SECTION(".name") and KPATCH_IGNORE_FUNCTION(fn): changes in
+ * that section or function are not patched (the author vouches that the running code may stay).
+ * KPATCH_FORCE_UNSAFE(fn) is refused with an explanation: the kernel's livepatch has no per-function
+ * force (see the patch-level /sys/kernel/livepatch/<patch>/force).
  */
 #define KPATCH_IGNORE_SECTION(_sec)						\
 	static char *__UNIQUE_ID(kpatch_ignore_section_)			\

@@ -6,6 +6,7 @@ import { compareSections } from './compare-sections.js';
 import { correlateSectionSymbols, correlateSections } from './correlate-sections.js';
 import { correlateSymbols } from './correlate-symbols.js';
 import { includeChangedFunctions, includeRelocationTargets } from './include-dependencies.js';
+import { applyIgnoreMarkers } from './kpatch-markers.js';
 import { loadObject } from './load-object.js';
 import { markChangedSymbols } from './mark-changed.js';
 import type { DiffObject } from './model.js';
@@ -58,8 +59,8 @@ function checkSameKind(orig: DiffObject, patched: DiffObject): void {
  *  2. rewrite "section symbol + offset" references to the symbols they mean;
  *  3. correlate symbols (by name, then by name without compiler numbers), static locals (through the
  *     functions using them), sections (following their symbols) and section symbols;
- *  4. compare correlated sections by meaning and mark sections and symbols same/changed/new; a
- *     changed function ftrace cannot redirect makes its callers changed instead;
+ *  4. compare correlated sections by meaning and mark sections and symbols same/changed/new; honour
+ *     KPATCH_IGNORE_*; a changed function ftrace cannot redirect makes its callers changed instead;
  *  5. include changed and new functions and what they need (copy new things, reference old ones);
  *  6. cut the special sections to the entries of included functions and include what those need;
  *  7. refuse what cannot be livepatched; report "no change" when nothing is left;
@@ -81,6 +82,7 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
 
   compareSections(orig, patched);
   markChangedSymbols(patched);
+  const ignored = applyIgnoreMarkers(patched);
   const untraced = patchTraceableCallers(patched);
   refusals.push(...untraced.refusals);
 
@@ -105,6 +107,7 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
       .filter((s) => s.status === 'changed' && !s.parent && !s.untraced)
       .map(kernelName),
     untracedFunctions: untraced.redirects,
+    ignored,
     newFunctions: chosen.filter((s) => s.status === 'new' && !s.parent).map(kernelName),
     childFunctions: patched.symbols
       .filter((s) => s.symbol.type === STT_FUNC && s.parent && s.include && s.section?.include)

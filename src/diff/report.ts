@@ -29,6 +29,8 @@ export interface DiffReport {
   newFunctions: string[];
   /** Changed functions ftrace cannot redirect: copied, with their callers patched instead. */
   untracedFunctions: UntracedRedirect[];
+  /** Functions and sections whose changes KPATCH_IGNORE_FUNCTION/SECTION told the differ to ignore. */
+  ignored: string[];
   /** `.cold`/`.part` pieces copied with their changed parent. */
   childFunctions: string[];
   /** New data objects and special statics copied into the output. */

@@ -187,6 +187,9 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
         emit({ kind: 'function', object: change.object, function: fn, change: 'changed' });
       for (const fn of change.added)
         emit({ kind: 'function', object: change.object, function: fn, change: 'new' });
+      for (const what of change.ignored) {
+        emit({ kind: 'note', message: `${change.object}: changes to ${what} ignored (KPATCH_IGNORE_*)` });
+      }
       for (const u of change.untraced) {
         emit({
           kind: 'note',

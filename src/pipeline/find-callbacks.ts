@@ -10,20 +10,18 @@ const KINDS: ReadonlyArray<[string, keyof ObjectCallbacks]> = [
   ['post_unpatch', 'postUnpatch'],
 ];
 
-/** kpatch markers whose meaning the differ does not implement yet. */
-const UNHONOURED = ['.kpatch.ignore.sections', '.kpatch.ignore.functions', '.kpatch.force'];
+/** KPATCH_FORCE_UNSAFE's records: kpatch's own module format honoured them; klp has no per-function force. */
+const FORCE_SECTION = '.kpatch.force';
 
 /**
  * Reads the KPATCH_*_CALLBACK records (include/kpatch-macros.h) of a patched object: each record is a
  * pointer, so its relocation names the function (directly, or as its section symbol + offset).
  */
 export function findKpatchCallbacks(elf: ElfFile, object: string): ObjectCallbacks {
-  for (const name of UNHONOURED) {
-    if (elf.sections.some((s) => s.name === name)) {
-      throw new UnsupportedChangeError(`${object}: uses ${name} (KPATCH_IGNORE_*/KPATCH_FORCE_UNSAFE)`, {
-        hint: 'kpatch-build does not honour these markers yet; remove them from the patch',
-      });
-    }
+  if (elf.sections.some((s) => s.name === FORCE_SECTION)) {
+    throw new UnsupportedChangeError(`${object}: uses KPATCH_FORCE_UNSAFE (${FORCE_SECTION})`, {
+      hint: "the kernel's livepatch has no per-function force; remove the marker, and if the transition stalls on a busy function, write 1 to /sys/kernel/livepatch/<patch>/force (read Documentation/livepatch/livepatch.rst first)",
+    });
   }
   const callbacks: ObjectCallbacks = {};
   for (const [kind, key] of KINDS) {

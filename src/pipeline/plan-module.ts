@@ -21,6 +21,8 @@ export interface ObjectChanges {
   added: string[];
   /** Changed functions ftrace cannot redirect: carried as copies, their callers patched instead. */
   untraced: UntracedRedirect[];
+  /** What KPATCH_IGNORE_FUNCTION/SECTION made the differ ignore. */
+  ignored: string[];
 }
 
 export interface ModulePlan {
@@ -177,6 +179,7 @@ export async function planModule(
       changed: entry.report.changedFunctions,
       added: entry.report.newFunctions,
       untraced: entry.report.untracedFunctions,
+      ignored: entry.report.ignored,
     });
   }
   const spec: LivepatchModuleSpec = {

@@ -57,12 +57,12 @@ describe('findKpatchCallbacks', () => {
       /more than one pre_patch callback/,
     ],
     [
-      'KPATCH_IGNORE_FUNCTION, which is not honoured yet',
+      'KPATCH_FORCE_UNSAFE, which klp cannot honour',
       [
         'int f(void) { return 0; }',
-        'static void *ig __attribute__((section(".kpatch.ignore.functions"), used)) = f;',
+        'static void *force __attribute__((section(".kpatch.force"), used)) = f;',
       ],
-      /uses \.kpatch\.ignore\.functions .*/,
+      /uses KPATCH_FORCE_UNSAFE \(\.kpatch\.force\)/,
     ],
   ])('refuses %s', async (name, lines, message) => {
     const elf = await compile(name.replaceAll(/\W/g, '_'), lines.join('\n'));
