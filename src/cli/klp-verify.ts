@@ -3,8 +3,8 @@ import { parseTargetSpec } from '../distro/parse-target-spec.js';
 import { prepareTarget } from '../distro/prepare-target.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import type { Accel } from '../verify/run-qemu.js';
-import type { VerifyResult } from '../verify/verify-livepatch.js';
 import { verifyLivepatch } from '../verify/verify-livepatch.js';
+import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
 
 export const KLP_VERIFY_HELP = `Usage: klp-verify (--target SPEC | --kernel IMAGE) --module KO [--module KO]... --check 'SHELL'... [options]
@@ -33,15 +33,6 @@ again after the patches are disabled and removed. The kernel log must show no Ca
 Exit status: 0 every step held; 4 a step did not hold; 70 the VM could not be run; 64 usage.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 `;
-
-function printResult(result: VerifyResult, out: NodeJS.WritableStream): void {
-  for (const step of result.steps) {
-    out.write(`klp-verify: ${step.ok ? 'PASS' : 'FAIL'} ${step.name}: ${step.detail}\n`);
-    for (const line of step.output) out.write(`klp-verify:        | ${line}\n`);
-  }
-  const seconds = (result.durationMs / 1000).toFixed(1);
-  out.write(`klp-verify: ${result.ok ? 'SUCCESS' : 'FAILED'} (VM ran ${seconds} s)\n`);
-}
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -109,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       const { console: _console, ...rest } = result;
       process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
     }
-    printResult(result, values.json ? process.stderr : process.stdout);
+    printVerifyResult(result, values.json ? process.stderr : process.stdout);
     if (!result.ok) {
       const failed = result.steps.find((s) => !s.ok);
       throw new VerifyFailedError(

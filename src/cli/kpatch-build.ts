@@ -3,15 +3,18 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { debianLayout } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
-import { UsageError } from '../errors.js';
+import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
-import type { BuildEvent } from '../pipeline/build-from-tree.js';
+import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
+import { verifyBuild } from '../pipeline/verify-build.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
+import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
+import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian] [options] PATCH...
        kpatch-build -s DIR [options] PATCH...
@@ -38,9 +41,14 @@ that change only .c files of vmlinux.
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default 300)
   --json                    print the result as JSON on stdout
+  --verify                  prove the module in a VM booting the target's image (klp-verify): load
+                            it (then any module it patches), run the checks, unload, run them again
+  --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
+                            it, fail after unloading (repeatable; default: the patch is enabled)
+  --version                 print the version
   -h, --help                this text
 
-Not yet: -r, --oot-module, other distros, --verify. See docs/roadmap.md.
+Not yet: -r, --oot-module, other distros. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
@@ -66,6 +74,14 @@ function positiveInteger(text: string | undefined, option: string): number | und
   return value;
 }
 
+/** --verify: the built module, proven in a VM booting the target's image. */
+async function verifyInVm(result: TreeBuildResult, checks: string[], signal: AbortSignal) {
+  process.stderr.write(`Verifying ${result.name}.ko in a VM (${result.image ?? 'no image'})\n`);
+  const verified = await verifyBuild(result, { checks, signal });
+  printVerifyResult(verified, process.stderr, 'verify');
+  return verified;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -85,6 +101,9 @@ export async function main(argv: string[]): Promise<number> {
       'max-objects': { type: 'string' },
       jobs: { type: 'string', short: 'j' },
       json: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
+      check: { type: 'string', multiple: true, default: [] },
+      version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -92,6 +111,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(KPATCH_BUILD_HELP);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(`kpatch-build ${toolVersion()}\n`);
+    return 0;
+  }
+  if (values.check.length > 0 && !values.verify)
+    throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
@@ -125,7 +150,24 @@ export async function main(argv: string[]): Promise<number> {
         })
       : await buildForDistroRelease(values.distro, values.archversion, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal
-    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const verified = values.verify ? await verifyInVm(result, values.check, signal) : undefined;
+    if (values.json) {
+      const verification = verified && {
+        ok: verified.ok,
+        steps: verified.steps,
+        durationMs: verified.durationMs,
+      };
+      process.stdout.write(
+        `${JSON.stringify({ ...result, ...(verification ? { verification } : {}) }, null, 2)}\n`,
+      );
+    }
+    if (verified && !verified.ok) {
+      const failed = verified.steps.find((s) => !s.ok);
+      throw new VerifyFailedError(
+        failed ? `${failed.name}: ${failed.detail}` : 'the guest did not finish its script',
+        { hint: 'the module was built; the lines above show what the VM saw' },
+      );
+    }
     return 0;
   } catch (error) {
     await progress.fail(error); // marks the phase failed; runCli prints the error below the list

@@ -84,6 +84,9 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
     ...(onDownload ? { onDownload } : {}),
   });
   const target = source.target;
+  if (release === 'latest') {
+    options.onEvent?.({ kind: 'note', message: `Debian kernel latest is ${target.release}` });
+  }
   const vermagic = await targetVermagic(target.modulesDir ?? '');
   let modules: Map<string, string> | undefined;
   const moduleFiles = () => {
@@ -118,6 +121,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
         );
       },
       parentOf: (object) => parentFromCmdFile(source.tree, object, moduleFiles),
+      image: target.image,
     },
   });
 }

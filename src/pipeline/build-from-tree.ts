@@ -46,6 +46,8 @@ export interface TreeBuildOptions {
     vermagic: string;
     buildTouchedObjects: (touched: string[]) => Promise<void>;
     parentOf: (target: string) => ObjectParent;
+    /** The target's bootable image (for --verify). */
+    image: string;
   };
   /** Keep the work dir (-d). */
   keepWorkDir?: boolean;
@@ -63,8 +65,19 @@ export interface TreeBuildResult {
   name: string;
   changes: ObjectChanges[];
   parents: string[];
+  /** The loadable modules the livepatch patches (their .ko files), for late-patching checks. */
+  targetModules: string[];
+  /** The target's bootable image, when known (the tree's bzImage, or the distro's), for --verify. */
+  image: string | undefined;
   workDir: string | undefined;
   timings: Record<string, number>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function mustExist(path: string, what: string, hint: string): Promise<string> {
@@ -221,11 +234,14 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
     });
     lap('module');
     succeeded = true;
+    const treeImage = join(tree, 'arch/x86/boot/bzImage');
     return {
       module,
       name: options.name,
       changes: plan.changes,
       parents: parentNames,
+      targetModules,
+      image: distro?.image ?? ((await exists(treeImage)) ? treeImage : undefined),
       workDir: options.keepWorkDir ? workDir : undefined,
       timings,
     };

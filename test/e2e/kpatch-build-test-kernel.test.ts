@@ -201,6 +201,45 @@ describe('kpatch-build -s on the test kernel', () => {
     },
   );
 
+  it('--verify proves the module in a VM, loading the module it patches after it', async () => {
+    const result = await runBin('kpatch-build', [
+      '-s',
+      target.sourceDir!,
+      '-o',
+      out,
+      '-n',
+      'verify-late',
+      '--json',
+      '--verify',
+      '--check',
+      'cat /sys/kernel/kobject_example/foo; grep -q "^0 livepatched$" /sys/kernel/kobject_example/foo',
+      `${PATCHES}module-late.patch`,
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n');
+    expect(lines).toContain('verify: PASS load kobject-example.ko after the patch: ok');
+    expect(lines).toContain('verify:        | 0 livepatched');
+    expect(lines).toContain('verify: PASS check #1 fails after unloading: failed as expected (status 1)');
+    const report = JSON.parse(result.stdout) as { verification: { ok: boolean; steps: unknown[] } };
+    expect(report.verification.ok).toBe(true);
+  });
+
+  it('--verify exits 4 with the failing step when a check never passes', async () => {
+    const result = await runBin('kpatch-build', [
+      '-s',
+      target.sourceDir!,
+      '-o',
+      out,
+      '--verify',
+      '--check',
+      'grep -q " never-there$" /proc/cmdline',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(result.stderr).toContain(`SUCCESS: ${out}/livepatch-cmdline.ko`);
+    expect(result.stderr).toMatch(/ERROR: check #1 passes with the livepatch: /);
+    expect(result.exitCode).toBe(4);
+  });
+
   it('replaces v1 with a cumulative v2 (atomic replace is the default)', async () => {
     const tree = target.sourceDir!;
     const v1 = await runBin('kpatch-build', [

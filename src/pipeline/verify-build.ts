@@ -1,0 +1,38 @@
+import { UsageError } from '../errors.js';
+import type { VerifyResult } from '../verify/verify-livepatch.js';
+import { verifyLivepatch } from '../verify/verify-livepatch.js';
+import type { TreeBuildResult } from './build-from-tree.js';
+
+export interface VerifyBuildOptions {
+  /** Shell checks (busybox sh) that must fail before, pass with the patch, fail after unloading. */
+  checks: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** The check used when none is given: the patch is loaded and enabled (it proves loading, not behaviour). */
+export function enabledCheck(moduleName: string): string {
+  return `test "$(cat /sys/kernel/livepatch/${moduleName.replaceAll('-', '_')}/enabled)" = 1`;
+}
+
+/**
+ * kpatch-build --verify: boots the target's own image in a VM, loads the new livepatch (and, after it,
+ * any module it patches, so late patching is exercised), and runs the checks before, with and after it.
+ */
+export async function verifyBuild(
+  result: TreeBuildResult,
+  options: VerifyBuildOptions,
+): Promise<VerifyResult> {
+  if (!result.image) {
+    throw new UsageError("--verify needs the target kernel's bootable image, and none was found", {
+      hint: 'for -s, build arch/x86/boot/bzImage in the tree (make bzImage), or run klp-verify --kernel IMAGE',
+    });
+  }
+  return verifyLivepatch({
+    kernel: result.image,
+    modules: [result.module],
+    lateModules: result.targetModules,
+    checks: options.checks.length > 0 ? [...options.checks] : [enabledCheck(result.name)],
+    unload: true,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
