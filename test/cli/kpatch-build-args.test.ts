@@ -17,7 +17,7 @@ describe('bin/kpatch-build arguments', () => {
     const { version } = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')) as { version: string };
     expect(await kpatchBuild(['--version'])).toMatchObject({
       exitCode: 0,
-      stdout: `kpatch-build ${version}\n`,
+      stdout: `kpatch-build ${version}`, // execa strips the final newline
     });
   });
 
