@@ -1,18 +1,14 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { probeStructSizes } from '../diff/probe-struct-sizes.js';
 import { readElfFile } from '../elf/index.js';
-import { NoChangeError, PatchError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
-import { findAffectedObjects } from '../kbuild/find-affected-objects.js';
-import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
-import { createParentResolver } from '../kbuild/object-parent.js';
 import { modinfoValue } from '../module/modinfo.js';
-import { patchTestError, testPatches } from '../patch/test-patches.js';
+import { withLock } from '../source/lock.js';
 import { buildLivepatchModule } from './build-module.js';
-import { buildObjectPairs } from './build-objects.js';
+import { compileChangedObjects } from './compile-changed-objects.js';
 import { diffObjectPairs } from './diff-object-pairs.js';
 import type { ObjectChanges } from './plan-module.js';
 import { planModule } from './plan-module.js';
@@ -133,54 +129,38 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   if (!options.skipCompilerCheck) await checkCompiler(vmlinux ? { config, vmlinux } : { config });
   lap('checks');
 
-  emit({ kind: 'phase', message: 'Testing patch file(s)' });
-  const test = await testPatches(tree, patches);
-  if (test.failures.length > 0) throw patchTestError(test);
-  lap('patch test');
-
-  await distro?.buildTouchedObjects(test.touched);
-  const index = await buildKbuildIndex(tree, options.signal ? { signal: options.signal } : {});
-  const parents = distro ? { parentOf: distro.parentOf, modules: [] } : await createParentResolver(index);
-  const affected = findAffectedObjects(index, parents, test.touched);
-  if (affected.objects.length === 0) {
-    throw new NoChangeError(`no object of this kernel build is compiled from ${test.touched.join(', ')}`, {
-      hint: 'the patched files are not built in this configuration',
-    });
-  }
-  const limit = options.maxObjects ?? 300;
-  if (affected.objects.length > limit) {
-    const wide = affected.wide.map((w) => `${w.file} (${w.count} objects)`).join(', ');
-    throw new PatchError(`the patch reaches ${affected.objects.length} objects${wide ? `: ${wide}` : ''}`, {
-      hint: `rebuilding them all is slow; pass --max-objects ${affected.objects.length} to go ahead`,
-    });
-  }
-  lap('affected objects');
-
+  // The patches are applied to the tree itself while the patched objects compile: one run at a time.
   const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
   let succeeded = false;
-  // Special-section entry sizes, learnt with the flags of an object the patch touches (it has a record).
-  const reference = affected.objects.find((o) => o.source.endsWith('.c')) ?? affected.objects[0]!;
-  const structSizes = probeStructSizes(tree, reference.target);
-  structSizes.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
+  let compiling = false;
   try {
-    const pairs = await buildObjectPairs({
-      tree,
-      index,
-      objects: affected.objects,
-      patches,
-      workDir,
-      ...(options.skipCleanup ? { skipCleanup: true } : {}),
-      ...(options.jobs ? { jobs: options.jobs } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onPhase: (phase) => {
-        if (phase === 'patched') lap('build original');
-        emit({
-          kind: 'phase',
-          message: phase === 'original' ? 'Building original source' : 'Building patched source',
-        });
+    const { affected, pairs, structSizes } = await withLock(
+      join(tree, '.kpatch-build.lock'),
+      () =>
+        compileChangedObjects({
+          tree,
+          patches,
+          workDir,
+          ...(options.maxObjects ? { maxObjects: options.maxObjects } : {}),
+          ...(options.skipCleanup ? { skipCleanup: true } : {}),
+          ...(options.jobs ? { jobs: options.jobs } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(distro ? { distro } : {}),
+          emit,
+          lap,
+          onCompileStart: () => {
+            compiling = true;
+          },
+        }),
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onWait: (holder) =>
+          emit({
+            kind: 'note',
+            message: `waiting for another kpatch-build (pid ${holder.pid}) using ${tree}`,
+          }),
       },
-    });
-    lap('build patched');
+    );
 
     emit({ kind: 'phase', message: 'Extracting new and modified ELF sections' });
     const changed = await diffObjectPairs({
@@ -188,7 +168,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       tree,
       vmlinuxSymbols,
       moduleSymvers,
-      structSizes: await structSizes,
+      structSizes,
     });
     const plan = await planModule(changed, {
       name: options.name,
@@ -246,8 +226,11 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       timings,
     };
   } finally {
-    // The work dir holds the compile and module logs: kept on failure and with -d.
-    if (succeeded && !options.keepWorkDir) await rm(workDir, { recursive: true, force: true });
-    else emit({ kind: 'note', message: `work directory kept: ${workDir}` });
+    // The work dir holds the compile and module logs: kept on a failure once compiling began, and with -d.
+    if (options.keepWorkDir || (!succeeded && compiling)) {
+      emit({ kind: 'note', message: `work directory kept: ${workDir}` });
+    } else {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
 }
