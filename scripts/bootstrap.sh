@@ -22,6 +22,11 @@ declare -A NEED=(
   [pahole]=dwarves
   [rsync]=rsync
   [apt-get]=apt
+  # distro adapters (src/distro: Ubuntu, Fedora, RHEL family) and their tests
+  [patch]=patch
+  [rpmbuild]=rpm
+  [dpkg-source]=dpkg-dev
+  [createrepo_c]=createrepo-c
 )
 missing=()
 for probe in "${!NEED[@]}"; do

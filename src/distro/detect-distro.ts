@@ -1,25 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { DistroError } from '../errors.js';
+import { ADAPTER_DISTROS } from './distro-adapter.js';
 
+/** What `kpatch-build --distro` accepts today (the CLI's list; adapters are wired separately). */
 const SUPPORTED = ['debian'];
 
-/** The distro named by --distro, else by /etc/os-release's ID; only supported ones are returned. */
-export function detectDistro(explicit: string | undefined, osRelease = '/etc/os-release'): string {
-  let id = explicit;
-  if (!id) {
-    let text = '';
-    try {
-      text = readFileSync(osRelease, 'utf8');
-    } catch {
-      throw new DistroError(`cannot read ${osRelease} to detect the distro`, {
-        hint: 'pass --distro debian',
-      });
-    }
-    id = /^ID="?([^"\n]+)"?$/m.exec(text)?.[1];
+/** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */
+export const KNOWN_DISTROS: readonly string[] = ['debian', ...ADAPTER_DISTROS];
+
+/** The ID of an os-release file ("ubuntu", "ol", …), or undefined when it has none. */
+export function osReleaseId(osRelease = '/etc/os-release'): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync(osRelease, 'utf8');
+  } catch {
+    throw new DistroError(`cannot read ${osRelease} to detect the distro`, {
+      hint: 'pass --distro debian',
+    });
   }
-  if (!id || !SUPPORTED.includes(id)) {
+  return /^ID=(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"'#]+))\s*$/m.exec(text)?.slice(1).find(Boolean);
+}
+
+/**
+ * The distro named by --distro, else by /etc/os-release's ID; only those in `supported` are returned
+ * (default: what kpatch-build supports; pass KNOWN_DISTROS to accept every adapter's ID).
+ */
+export function detectDistro(
+  explicit: string | undefined,
+  osRelease = '/etc/os-release',
+  supported: readonly string[] = SUPPORTED,
+): string {
+  const id = explicit || osReleaseId(osRelease);
+  if (!id || !supported.includes(id)) {
     throw new DistroError(`distro "${id ?? 'unknown'}" is not supported`, {
-      hint: `supported today: ${SUPPORTED.join(', ')} (--distro NAME), or -s DIR with a built tree`,
+      hint: `supported today: ${supported.join(', ')} (--distro NAME), or -s DIR with a built tree`,
     });
   }
   return id;

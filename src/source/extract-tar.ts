@@ -147,6 +147,8 @@ class ChildFailed extends SourceError {
 export interface ExtractTarOptions extends TarGuardOptions {
   compression: Compression;
   signal?: AbortSignal;
+  /** A stage between the decompressor and the guard that turns another archive format into tar (cpio). */
+  convert?: () => Duplex;
 }
 
 export interface ExtractSummary {
@@ -227,6 +229,7 @@ export async function extractTarStream(
     if (!stdin || !stdout) throw new Error('child without pipes');
     stages.push(DuplexStream.from({ writable: stdin, readable: stdout }));
   }
+  if (options.convert) stages.push(options.convert());
   const tarArgs = [
     '-x',
     '-f',

@@ -28,7 +28,7 @@ export interface UnpackOptions {
 }
 
 /** Compression from the file's magic bytes; the name is only a fallback for plain tar. */
-async function detectCompression(archive: string): Promise<Compression> {
+export async function detectCompression(archive: string): Promise<Compression> {
   const file = await open(archive, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new SourceError(`${archive}: cannot open: ${error.code ?? error.message}`, {
       hint: 'check the path',

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectDistro } from '../../src/distro/detect-distro.js';
+import { detectDistro, KNOWN_DISTROS, osReleaseId } from '../../src/distro/detect-distro.js';
 import { DistroError } from '../../src/errors.js';
 
 async function osRelease(text: string): Promise<string> {
@@ -34,5 +34,26 @@ describe('detectDistro', () => {
 
   it('says how to name the distro when os-release cannot be read', () => {
     expect(() => detectDistro(undefined, '/nonexistent/os-release')).toThrow(/cannot read/);
+  });
+});
+
+describe("detectDistro with the adapters' IDs", () => {
+  it.each([
+    ['NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n', 'ubuntu'],
+    ['NAME="Fedora Linux"\nID=fedora\n', 'fedora'],
+    ['NAME="CentOS Stream"\nID="centos"\nID_LIKE="rhel fedora"\n', 'centos'],
+    ['ID="almalinux"\n', 'almalinux'],
+    ["ID='rocky'\n", 'rocky'],
+    ['NAME="Oracle Linux Server"\nID="ol"\n', 'ol'],
+  ])('reads %j as %s when every known distro is accepted', async (text, id) => {
+    const file = await osRelease(text);
+    expect(osReleaseId(file)).toBe(id);
+    expect(detectDistro(undefined, file, KNOWN_DISTROS)).toBe(id);
+    expect(() => detectDistro(undefined, file)).toThrow(/is not supported/); // kpatch-build's list is unchanged
+  });
+
+  it('still refuses an ID nobody handles, listing the known ones', async () => {
+    const file = await osRelease('ID=rhel\n');
+    expect(() => detectDistro(undefined, file, KNOWN_DISTROS)).toThrow(/distro "rhel" is not supported/);
   });
 });

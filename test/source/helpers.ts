@@ -1,9 +1,9 @@
 /** Test helpers: temp dirs, a loopback file server, and hand-made tar / ar archives. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
 
@@ -165,4 +165,56 @@ export function arArchive(members: { name: string; data: Buffer }[]): Buffer {
     if (data.length % 2) parts.push(Buffer.from('\n'));
   }
   return Buffer.concat(parts);
+}
+
+export interface DirectoryServer {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** Paths requested, in order, with the status answered. */
+  requests: { path: string; status: number }[];
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the files under `root` on 127.0.0.1 (404 for anything else; ".." never leaves root), with
+ * Content-Length and Range support, like a distro mirror.
+ */
+export async function serveDirectory(root: string): Promise<DirectoryServer> {
+  const requests: { path: string; status: number }[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = resolve(root, `.${path}`);
+    const body = file.startsWith(`${resolve(root)}${sep}`)
+      ? await readFile(file).catch(() => undefined)
+      : undefined;
+    if (!body) {
+      requests.push({ path, status: 404 });
+      res.writeHead(404, { 'content-length': 0 }).end();
+      return;
+    }
+    const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = match ? Number(match[1]) : 0;
+    if (match && start >= body.length) {
+      requests.push({ path, status: 416 });
+      res.writeHead(416, { 'content-range': `bytes */${body.length}`, 'content-length': 0 }).end();
+      return;
+    }
+    const status = match ? 206 : 200;
+    requests.push({ path, status });
+    res.writeHead(status, {
+      'content-length': body.length - start,
+      ...(match ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
+    res.end(body.subarray(start));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    },
+  };
 }

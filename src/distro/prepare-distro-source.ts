@@ -1,0 +1,231 @@
+/**
+ * The steps every adapter's prepareSource shares, in <cache>/targets/<distro>/<release>/:
+ *   source/        the unpacked source, distro patches applied, Makefile release rules, .config
+ *   files/         config, Module.symvers, System.map taken from the binary packages
+ *   source.json    the stamp: written last, so its presence means the tree is complete
+ *   .source.lock   held while preparing (concurrent runs wait, then find the stamp)
+ * Downloads go to <cache>/downloads/<distro>/ and are verified there (SHA256 + size from the distro's
+ * indexes, or the RPM's own digests). A warm call reads the stamp and checks the files exist: no network.
+ */
+import { access, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DistroError, SourceError } from '../errors.js';
+import { cacheRoot } from '../source/cache-dir.js';
+import { extractDebs } from '../source/deb.js';
+import { fetchFile } from '../source/fetch-file.js';
+import { withLock } from '../source/lock.js';
+import { extractRpms } from '../source/rpm.js';
+import { readRpm } from '../source/rpm-format.js';
+import { resolveInRoot } from '../source/tree-paths.js';
+import type { FileSpec, TreeFile } from './adapter-data.js';
+import type {
+  AdapterDistro,
+  Artifact,
+  PrepareDistroOptions,
+  PreparedDistroSource,
+  ResolvedArtifacts,
+} from './distro-adapter.js';
+import { applyMakefileVariables, checkKernelRelease } from './release-rules.js';
+
+// Bump when the layout or the preparation changes, so old trees are prepared again.
+const STAMP_FORMAT = 1;
+
+interface Stamp {
+  format: number;
+  distro: AdapterDistro;
+  release: string;
+  packageVersion: string;
+  utsDefines: string[];
+  verified: Record<string, string>;
+}
+
+const TREE_FILES: Record<TreeFile, string> = {
+  config: 'config',
+  moduleSymvers: 'Module.symvers',
+  systemMap: 'System.map',
+};
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+export function targetDir(cache: string, distro: AdapterDistro, release: string): string {
+  return join(cache, 'targets', distro, release);
+}
+
+export function downloadsDir(cache: string, distro: AdapterDistro): string {
+  return join(cache, 'downloads', distro);
+}
+
+function result(dir: string, stamp: Stamp, cached: boolean): PreparedDistroSource {
+  return {
+    distro: stamp.distro,
+    release: stamp.release,
+    packageVersion: stamp.packageVersion,
+    tree: join(dir, 'source'),
+    config: join(dir, 'files', TREE_FILES.config),
+    moduleSymvers: join(dir, 'files', TREE_FILES.moduleSymvers),
+    systemMap: join(dir, 'files', TREE_FILES.systemMap),
+    utsDefines: stamp.utsDefines,
+    verified: stamp.verified,
+    cached,
+  };
+}
+
+async function readWarm(
+  dir: string,
+  distro: AdapterDistro,
+  release: string,
+): Promise<PreparedDistroSource | undefined> {
+  let stamp: Stamp;
+  try {
+    stamp = JSON.parse(await readFile(join(dir, 'source.json'), 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
+  if (stamp.format !== STAMP_FORMAT || stamp.release !== release || stamp.distro !== distro) return undefined;
+  const prepared = result(dir, stamp, true);
+  const needed = [
+    join(prepared.tree, 'Makefile'),
+    join(prepared.tree, '.config'),
+    prepared.config,
+    prepared.moduleSymvers,
+    prepared.systemMap,
+  ];
+  for (const path of needed) if (!(await exists(path))) return undefined;
+  return prepared;
+}
+
+/** Downloads each artifact into the distro's download directory and verifies it. */
+export async function fetchArtifacts(
+  artifacts: readonly Artifact[],
+  dir: string,
+  options: PrepareDistroOptions,
+): Promise<{ paths: Map<string, string>; verified: Record<string, string> }> {
+  const paths = new Map<string, string>();
+  const verified: Record<string, string> = {};
+  for (const artifact of artifacts) {
+    if (artifact.fileName.includes('/') || artifact.fileName.startsWith('.')) {
+      throw new SourceError(`unsafe file name "${artifact.fileName}" for ${artifact.url}`, {
+        hint: 'the index is corrupt or crafted',
+      });
+    }
+    const dest = join(dir, artifact.fileName);
+    options.onProgress?.(`downloading ${artifact.fileName}`);
+    await fetchFile({
+      url: artifact.url,
+      dest,
+      sha256: artifact.sha256,
+      size: artifact.size,
+      signal: options.signal,
+      retryDelayMs: options.retryDelayMs,
+      onProgress: options.onDownload && ((p) => options.onDownload?.(artifact.fileName, p)),
+    });
+    let how = artifact.sha256 ? `sha256 ${artifact.sha256} and size from ${artifact.verification}` : '';
+    if (artifact.fileName.endsWith('.rpm')) {
+      try {
+        const info = await readRpm(dest);
+        how = [how, `rpm ${info.verified.join(', ')}`].filter(Boolean).join('; ');
+      } catch (error) {
+        await rm(dest, { force: true }); // a corrupt file must not be reused by the next run
+        throw error;
+      }
+    }
+    if (!how)
+      throw new SourceError(`${dest}: nothing to verify it by`, {
+        hint: 'the distro data must give a checksum source',
+      });
+    paths.set(artifact.role, dest);
+    verified[artifact.fileName] = how;
+  }
+  return { paths, verified };
+}
+
+/** Takes config, Module.symvers and System.map out of the binary packages into `<dir>/files`. */
+async function extractTreeFiles(
+  dir: string,
+  files: Record<TreeFile, FileSpec>,
+  packagePaths: Map<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const root = join(dir, 'binaries');
+  const archives = [...new Set(Object.values(files).map((f) => f.package))].map((key) => {
+    const path = packagePaths.get(key);
+    if (!path) throw new DistroError(`distro data: file source "${key}" is not a fetched package`);
+    return path;
+  });
+  const filter = Object.values(files).map((f) => f.path);
+  const debs = archives.filter((a) => a.endsWith('.deb'));
+  const rpms = archives.filter((a) => a.endsWith('.rpm'));
+  await rm(root, { recursive: true, force: true });
+  if (debs.length > 0) await extractDebs(debs, join(root, 'deb'), { filter, replace: true, signal });
+  if (rpms.length > 0) await extractRpms(rpms, join(root, 'rpm'), { filter, replace: true, signal });
+  await mkdir(join(dir, 'files'), { recursive: true });
+  for (const [key, spec] of Object.entries(files) as [TreeFile, FileSpec][]) {
+    const sub = packagePaths.get(spec.package)?.endsWith('.deb') ? 'deb' : 'rpm';
+    const path = await resolveInRoot(join(root, sub), spec.path);
+    if (!(await exists(path))) {
+      throw new DistroError(`${spec.path} is not in ${packagePaths.get(spec.package)}`, {
+        hint: 'the package layout differs from distro data; update the "files" paths',
+      });
+    }
+    await copyFile(path, join(dir, 'files', TREE_FILES[key]));
+  }
+  await rm(root, { recursive: true, force: true });
+}
+
+export interface PrepareSteps {
+  distro: AdapterDistro;
+  release: string;
+  resolve: () => Promise<ResolvedArtifacts>;
+  files: Record<TreeFile, FileSpec>;
+  makefile: Record<string, string>;
+  utsDefines: string[];
+  /** Creates the source tree at `tree` (must not exist) from the downloaded source artifacts (by role). */
+  unpackSource: (paths: Map<string, string>, tree: string, logFile: string) => Promise<void>;
+}
+
+export async function prepareDistroSource(
+  steps: PrepareSteps,
+  options: PrepareDistroOptions,
+): Promise<PreparedDistroSource> {
+  const cache = options.cacheDir ?? cacheRoot();
+  const dir = targetDir(cache, steps.distro, steps.release);
+  const warm = await readWarm(dir, steps.distro, steps.release);
+  if (warm) return warm;
+  await mkdir(dir, { recursive: true });
+  return withLock(
+    join(dir, '.source.lock'),
+    async () => {
+      const again = await readWarm(dir, steps.distro, steps.release);
+      if (again) return again;
+      await rm(join(dir, 'source.json'), { force: true });
+      options.onProgress?.(`resolving ${steps.distro} ${steps.release}`);
+      const artifacts = await steps.resolve();
+      const downloads = downloadsDir(cache, steps.distro);
+      const fetched = await fetchArtifacts([...artifacts.source, ...artifacts.binaries], downloads, options);
+      options.onProgress?.('extracting config, Module.symvers and System.map');
+      await extractTreeFiles(dir, steps.files, fetched.paths, options.signal);
+      const tree = join(dir, 'source');
+      await rm(tree, { recursive: true, force: true });
+      options.onProgress?.(`unpacking the ${steps.distro} source of ${steps.release}`);
+      await steps.unpackSource(fetched.paths, tree, join(dir, 'prepare.log'));
+      await applyMakefileVariables(tree, steps.makefile);
+      await copyFile(join(dir, 'files', TREE_FILES.config), join(tree, '.config'));
+      await checkKernelRelease(tree, steps.release, options.signal);
+      const stamp: Stamp = {
+        format: STAMP_FORMAT,
+        distro: steps.distro,
+        release: steps.release,
+        packageVersion: artifacts.packageVersion,
+        utsDefines: steps.utsDefines,
+        verified: fetched.verified,
+      };
+      await writeFile(join(dir, 'source.json'), `${JSON.stringify(stamp, null, 2)}\n`);
+      return result(dir, stamp, false);
+    },
+    { signal: options.signal },
+  );
+}

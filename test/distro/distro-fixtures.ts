@@ -1,0 +1,298 @@
+/**
+ * Builds real-format distro archives at test time, with the distros' own tools: a tiny fake kernel tree
+ * (its Makefile answers `make kernelrelease` like kbuild: KERNELVERSION + localversion files +
+ * CONFIG_LOCALVERSION + $LOCALVERSION), Ubuntu source packages (dpkg-source -b) and binary packages
+ * (dpkg-deb -b) with their archive indexes (dpkg-scanpackages, dpkg-scansources, a Release file), and
+ * RPM distros' SRPMs (rpmbuild -bs), kernel-devel / kernel-core RPMs (rpmbuild -bb) and repodata
+ * (createrepo_c), laid out where distro/<id>.json says the mirror has them.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { expandOptional, loadAdapterData, type RpmData } from '../../src/distro/adapter-data.js';
+import type { AdapterDistro } from '../../src/distro/distro-adapter.js';
+
+export interface FakeKernel {
+  version: number;
+  patchlevel: number;
+  sublevel: number;
+}
+
+/** A kernel-like tree: Makefile, scripts/setlocalversion, one C file a distro patch changes. */
+export async function writeFakeKernel(dir: string, k: FakeKernel): Promise<void> {
+  await mkdir(join(dir, 'scripts'), { recursive: true });
+  await mkdir(join(dir, 'fs/proc'), { recursive: true });
+  await writeFile(
+    join(dir, 'Makefile'),
+    [
+      `VERSION = ${k.version}`,
+      `PATCHLEVEL = ${k.patchlevel}`,
+      `SUBLEVEL = ${k.sublevel}`,
+      'EXTRAVERSION =',
+      'NAME = Fake Kernel',
+      'KERNELVERSION = $(VERSION)$(if $(PATCHLEVEL),.$(PATCHLEVEL)$(if $(SUBLEVEL),.$(SUBLEVEL)))$(EXTRAVERSION)',
+      'kernelrelease:',
+      '\t@echo "$(KERNELVERSION)$$($(SHELL) $(CURDIR)/scripts/setlocalversion)"',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'scripts/setlocalversion'),
+    [
+      '#!/bin/sh',
+      'res=""',
+      'for f in localversion*; do [ -f "$f" ] && res="$res$(cat "$f")"; done',
+      'if [ -f include/config/auto.conf ]; then . ./include/config/auto.conf; res="$res$CONFIG_LOCALVERSION"; fi',
+      'echo "$res$LOCALVERSION"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  await writeFile(join(dir, 'fs/proc/cmdline.c'), 'static int cmdline_proc_show(void)\n{\n\treturn 0;\n}\n');
+}
+
+/** The distro patch every fixture carries: one line added to fs/proc/cmdline.c. */
+export function distroPatch(marker: string): string {
+  return [
+    '--- a/fs/proc/cmdline.c',
+    '+++ b/fs/proc/cmdline.c',
+    '@@ -1,4 +1,5 @@',
+    ' static int cmdline_proc_show(void)',
+    ' {',
+    `+\t/* ${marker} */`,
+    ' \treturn 0;',
+    ' }',
+    '',
+  ].join('\n');
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+export interface UbuntuFixture {
+  release: string;
+  /** e.g. "5.15.0-91.101" */
+  version: string;
+  series: string;
+  /** Suite the indexes are published in, e.g. "jammy-updates". */
+  suite: string;
+  format: '1.0' | '3.0 (quilt)';
+}
+
+/** A source package in the form Ubuntu publishes `linux` (1.0: orig.tar.gz + diff.gz), plus binary debs and indexes. */
+export async function buildUbuntuArchive(root: string, work: string, fx: UbuntuFixture): Promise<void> {
+  const [kver = '', abi = ''] = fx.version.split('-');
+  const [v = 0, p = 0, s = 0] = kver.split('.').map(Number);
+  const src = join(work, `linux-${kver}`);
+  await writeFakeKernel(src, { version: v, patchlevel: p, sublevel: s });
+  await execa('tar', ['czf', `linux_${kver}.orig.tar.gz`, `linux-${kver}`], { cwd: work });
+  await mkdir(join(src, 'debian/source'), { recursive: true });
+  await writeFile(
+    join(src, 'debian/changelog'),
+    `linux (${fx.version}) ${fx.series}; urgency=medium\n\n  * fixture\n\n -- Test <test@example.com>  Mon, 01 Jan 2024 00:00:00 +0000\n`,
+  );
+  await writeFile(
+    join(src, 'debian/control'),
+    'Source: linux\nMaintainer: Test <test@example.com>\n\nPackage: linux-source-fixture\nArchitecture: any\nDescription: fixture\n fixture\n',
+  );
+  const patch = distroPatch(`ubuntu ${fx.version}`);
+  if (fx.format === '1.0') {
+    await execa('patch', ['-p1', '-d', src], { input: patch });
+  } else {
+    await writeFile(join(src, 'debian/source/format'), '3.0 (quilt)\n');
+    await mkdir(join(src, 'debian/patches'));
+    await writeFile(join(src, 'debian/patches/ubuntu.patch'), patch);
+    await writeFile(join(src, 'debian/patches/series'), 'ubuntu.patch\n');
+  }
+  await execa('dpkg-source', ['-b', `linux-${kver}`], { cwd: work });
+  const pool = join(root, 'pool/main/l/linux');
+  await mkdir(pool, { recursive: true });
+  for (const name of await readdir(work)) {
+    if (/^linux_.*\.(dsc|tar\.\w+|diff\.gz)$/.test(name)) await copyFile(join(work, name), join(pool, name));
+  }
+  const rel = fx.release;
+  const deb = async (pkg: string, files: Record<string, string>) => {
+    const dir = join(work, pkg);
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    await mkdir(join(dir, 'DEBIAN'), { recursive: true });
+    await writeFile(
+      join(dir, 'DEBIAN/control'),
+      `Package: ${pkg}\nSource: linux\nVersion: ${fx.version}\nArchitecture: amd64\nMaintainer: Test <test@example.com>\nDescription: fixture\n`,
+    );
+    await execa('dpkg-deb', ['--root-owner-group', '-b', dir, join(pool, `${pkg}_${fx.version}_amd64.deb`)]);
+  };
+  await deb(`linux-headers-${rel}`, {
+    [`usr/src/linux-headers-${rel}/.config`]: `CONFIG_LOCALVERSION=""\nCONFIG_UBUNTU_FIXTURE=y\n`,
+    [`usr/src/linux-headers-${rel}/Module.symvers`]: '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n',
+  });
+  await deb(`linux-modules-${rel}`, { [`boot/System.map-${rel}`]: `ffffffff81000000 T _text ${abi}\n` });
+  const dist = join(root, 'dists', fx.suite);
+  await mkdir(join(dist, 'main/binary-amd64'), { recursive: true });
+  await mkdir(join(dist, 'main/source'), { recursive: true });
+  const packages = (await execa('dpkg-scanpackages', ['-m', 'pool', '/dev/null'], { cwd: root })).stdout;
+  const sources = (await execa('dpkg-scansources', ['pool', '/dev/null'], { cwd: root })).stdout;
+  const lines: string[] = [];
+  for (const [path, text] of [
+    ['main/binary-amd64/Packages.xz', packages],
+    ['main/source/Sources.xz', sources],
+  ] as const) {
+    const data = Buffer.from((await execa('xz', ['-c'], { input: `${text}\n`, encoding: 'buffer' })).stdout);
+    await writeFile(join(dist, path), data);
+    lines.push(` ${sha256(data)} ${data.length} ${path}`);
+  }
+  await writeFile(
+    join(dist, 'InRelease'),
+    `Origin: Fixture\nSuite: ${fx.suite}\nCodename: ${fx.series}\nSHA256:\n${lines.join('\n')}\n`,
+  );
+}
+
+export interface RpmFixture {
+  id: AdapterDistro;
+  release: string;
+  version: string;
+  /** Release without the dist tag ("300", "362.8.1"). */
+  relBase: string;
+  /** ".fc39", ".el9_3" */
+  dist: string;
+  /** For each package key (source, devel, core): which repository candidate of the data to publish in. */
+  candidate?: Partial<Record<string, number>>;
+  /** The SRPM's distro patch, if not distroPatch(...) (e.g. one that does not apply). */
+  patch?: string;
+}
+
+const RPM_DEFINES = [
+  '-D',
+  'debug_package %{nil}',
+  '-D',
+  '__os_install_post %{nil}',
+  '-D',
+  '_build_id_links none',
+];
+
+/** Builds the kernel SRPM and kernel-devel / kernel-core RPMs of a release with rpmbuild. */
+export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Record<string, string>> {
+  const top = join(work, 'rpmbuild');
+  const sources = join(top, 'SOURCES');
+  await mkdir(sources, { recursive: true });
+  const [v = 0, p = 0, s = 0] = fx.version.split('.').map(Number);
+  const tarDir = join(work, 'tar');
+  await writeFakeKernel(join(tarDir, `linux-${fx.version}`), { version: v, patchlevel: p, sublevel: s });
+  await execa('tar', ['cJf', join(sources, `linux-${fx.version}.tar.xz`), `linux-${fx.version}`], {
+    cwd: tarDir,
+  });
+  await writeFile(join(sources, 'distro.patch'), fx.patch ?? distroPatch(`${fx.id} ${fx.release}`));
+  const header = [
+    `Name: kernel`,
+    `Version: ${fx.version}`,
+    `Release: ${fx.relBase}%{?dist}`,
+    'Summary: fixture',
+    'License: GPLv2',
+  ];
+  await writeFile(
+    join(sources, 'kernel.spec'),
+    [
+      ...header,
+      `Source0: linux-${fx.version}.tar.xz`,
+      'Patch1: distro.patch',
+      '%description',
+      'fixture',
+      '%prep',
+      '%setup -q -c -n kernel-%{version}',
+      'cd linux-%{version}',
+      '%patch -P 1 -p1',
+      'cd ..',
+      'mv linux-%{version} linux-%{version}-%{release}.%{_target_cpu}',
+      '%build',
+      '%files',
+      '',
+    ].join('\n'),
+  );
+  const rel = fx.release;
+  await writeFile(
+    join(sources, 'config'),
+    `CONFIG_LOCALVERSION=""\nCONFIG_${fx.id.toUpperCase()}_FIXTURE=y\n`,
+  );
+  await writeFile(join(sources, 'Module.symvers'), '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n');
+  await writeFile(join(sources, 'System.map'), `ffffffff81000000 T _text ${fx.id}\n`);
+  await writeFile(
+    join(sources, 'kernel-bin.spec'),
+    [
+      ...header,
+      '%description',
+      'fixture',
+      '%package devel',
+      'Summary: devel',
+      '%description devel',
+      'devel',
+      '%package core',
+      'Summary: core',
+      '%description core',
+      'core',
+      '%install',
+      `mkdir -p %{buildroot}/usr/src/kernels/${rel} %{buildroot}/lib/modules/${rel}`,
+      `cp %{_sourcedir}/config %{buildroot}/usr/src/kernels/${rel}/.config`,
+      `cp %{_sourcedir}/Module.symvers %{buildroot}/usr/src/kernels/${rel}/Module.symvers`,
+      `cp %{_sourcedir}/System.map %{buildroot}/lib/modules/${rel}/System.map`,
+      `ln -s ../../lib/modules/${rel} %{buildroot}/usr/src/kernels/${rel}/modules-link`,
+      '%files devel',
+      '/usr/src/kernels',
+      '%files core',
+      '/lib/modules',
+      '',
+    ].join('\n'),
+  );
+  const common = ['-D', `_topdir ${top}`, '-D', `dist ${fx.dist}`, ...RPM_DEFINES];
+  await execa('rpmbuild', ['-bs', ...common, join(sources, 'kernel.spec')]);
+  await execa('rpmbuild', ['-bb', '--target', 'x86_64', ...common, join(sources, 'kernel-bin.spec')]);
+  const base = `${fx.version}-${fx.relBase}${fx.dist}`;
+  return {
+    source: join(top, 'SRPMS', `kernel-${base}.src.rpm`),
+    devel: join(top, 'RPMS/x86_64', `kernel-devel-${base}.x86_64.rpm`),
+    core: join(top, 'RPMS/x86_64', `kernel-core-${base}.x86_64.rpm`),
+  };
+}
+
+/** Puts the RPMs where distro/<id>.json looks for them under `root` (served at `mirror`), with repodata. */
+export async function publishRpms(
+  root: string,
+  mirror: string,
+  fx: RpmFixture,
+  rpms: Record<string, string>,
+): Promise<void> {
+  const data = loadAdapterData<RpmData>(fx.id);
+  const match = new RegExp(data.releasePattern).exec(fx.release);
+  const values: Record<string, string> = { release: fx.release };
+  for (const [k, v] of Object.entries(match?.groups ?? {})) if (v !== undefined) values[k] = v;
+  for (const key of Object.keys(data.mirrors)) values[key] = mirror;
+  const repos = new Set<string>();
+  for (const [key, location] of Object.entries({ source: data.source, ...data.binaries })) {
+    const rpm = rpms[key];
+    if (!rpm) throw new Error(`no ${key} rpm built`);
+    const candidates = (location.repositories ?? location.urls ?? [])
+      .map((t) => expandOptional(t, values))
+      .filter((u): u is string => u !== undefined);
+    const url = candidates[fx.candidate?.[key] ?? 0];
+    if (!url) throw new Error(`no candidate ${fx.candidate?.[key]} for ${key}`);
+    const path = join(root, new URL(url).pathname);
+    if (location.repositories) {
+      await mkdir(join(path, 'Packages'), { recursive: true });
+      await copyFile(rpm, join(path, 'Packages', rpm.split('/').pop() ?? ''));
+      repos.add(path);
+    } else {
+      await mkdir(dirname(path), { recursive: true });
+      await copyFile(rpm, path);
+    }
+  }
+  for (const repo of repos) await execa('createrepo_c', ['--no-database', '--quiet', repo]);
+}
+
+/** Flips one byte of a file (in its second half, i.e. in the payload of a package). */
+export async function corrupt(path: string): Promise<void> {
+  const data = await readFile(path);
+  const at = Math.floor(data.length * 0.75);
+  data[at] = (data[at] ?? 0) ^ 0xff;
+  await writeFile(path, data);
+}
