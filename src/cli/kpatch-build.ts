@@ -40,6 +40,9 @@ that change only .c files of vmlinux.
   --skip-compiler-check     build even if the local compiler differs from the target's
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default 300)
+  --full-build              with -s: build the whole tree first (make all), for trees that were
+                            never built or are out of date
+  -t, --target TARGET       make target for --full-build instead of all (repeatable)
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
                             it (then any module it patches), run the checks, unload, run them again
@@ -102,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
       jobs: { type: 'string', short: 'j' },
       json: { type: 'boolean', default: false },
       verify: { type: 'boolean', default: false },
+      'full-build': { type: 'boolean', default: false },
+      target: { type: 'string', short: 't', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -115,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
+  if (values.target.length > 0 && !values['full-build'])
+    throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
   if (values.check.length > 0 && !values.verify)
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
   if (positionals.length === 0)
@@ -147,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
           sourceDir: values.sourcedir,
           ...(values.config ? { config: values.config } : {}),
           ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
+          ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
         })
       : await buildForDistroRelease(values.distro, values.archversion, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal

@@ -20,7 +20,7 @@ export interface RunMakeOptions {
 
 /** Compiler and modpost errors ("error:", "ERROR: modpost: ...", "make: *** ... Error 2"), not warnings. */
 export function isErrorLine(line: string): boolean {
-  return /\berror:|\bERROR:|\*\*\* .*\bError \d+/.test(line);
+  return /\berror:|\bERROR:|\*\*\* .*\bError \d+|^make(\[\d+\])?: \*\*\* /.test(line);
 }
 
 /** Runs make, logging everything; on failure the error quotes the first compiler error and names the log. */

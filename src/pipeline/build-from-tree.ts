@@ -1,10 +1,11 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readElfFile } from '../elf/index.js';
 import { UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
+import { runMake } from '../kbuild/run-make.js';
 import { modinfoValue } from '../module/modinfo.js';
 import { withLock } from '../source/lock.js';
 import { buildLivepatchModule } from './build-module.js';
@@ -27,6 +28,10 @@ export interface TreeBuildOptions {
   skipCompilerCheck?: boolean;
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
+  /** Build the whole tree first (kbuild), for trees that were never built or are out of date. */
+  fullBuild?: boolean;
+  /** make targets for --full-build (default: kbuild's all: vmlinux, bzImage, modules). */
+  buildTargets?: string[];
   /** Refuse to rebuild more objects than this (a header change can reach thousands). */
   maxObjects?: number;
   /**
@@ -93,6 +98,18 @@ async function treeVermagic(tree: string): Promise<string | undefined> {
   return elf ? modinfoValue(elf, 'vermagic') : undefined;
 }
 
+/** --full-build: kbuild brings the tree up to date, so its records (.cmd files) cover every object. */
+async function buildWholeTree(tree: string, options: TreeBuildOptions): Promise<void> {
+  const targets = options.buildTargets ?? [];
+  await runMake({
+    dir: tree,
+    args: [`-j${options.jobs ?? availableParallelism()}`, ...targets],
+    logFile: join(tree, '.kpatch-build-full.log'),
+    what: `the kernel tree (make ${targets.length > 0 ? targets.join(' ') : 'all'})`,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
 /**
  * kpatch-build's -s mode: from a built kernel tree and patches to a livepatch module. The steps:
  * check inputs and compiler; test the patches; find the objects they affect from kbuild's records;
@@ -109,12 +126,26 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
     last = now;
   };
   const tree = resolve(options.sourceDir);
+  const distro = options.distro;
   await mustExist(join(tree, 'Makefile'), 'kernel tree', 'pass the top of a kernel source tree with -s');
   const config = await mustExist(options.config ?? join(tree, '.config'), 'kernel config', 'pass it with -c');
-  const distro = options.distro;
+  if (options.fullBuild) {
+    if (distro) {
+      throw new UsageError('--full-build is for -s trees', {
+        hint: 'a distro kernel is patched from its prepared source without a kernel build',
+      });
+    }
+    emit({ kind: 'phase', message: 'Building the kernel tree (--full-build)' });
+    await buildWholeTree(tree, options);
+    lap('full build');
+  }
   const vmlinux = distro
     ? undefined
-    : await mustExist(options.vmlinux ?? join(tree, 'vmlinux'), 'vmlinux', 'build the tree or pass -v');
+    : await mustExist(
+        options.vmlinux ?? join(tree, 'vmlinux'),
+        'vmlinux',
+        'build the tree (or pass --full-build), or pass -v',
+      );
   const moduleSymvers = await mustExist(
     distro?.moduleSymvers ?? join(tree, 'Module.symvers'),
     'Module.symvers',

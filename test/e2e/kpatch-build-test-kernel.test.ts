@@ -201,6 +201,38 @@ describe('kpatch-build -s on the test kernel', () => {
     },
   );
 
+  it('--full-build brings the tree up to date with make first, and reports a make failure with its log', async () => {
+    const tree = target.sourceDir!;
+    const built = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '--full-build',
+      '-t',
+      'vmlinux',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(built.stderr.split('\n').slice(0, 2)).toEqual([
+      'Building the kernel tree (--full-build)',
+      'Testing patch file(s)',
+    ]);
+    expect(built.exitCode, built.stderr).toBe(0);
+    const broken = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '--full-build',
+      '-t',
+      'no-such-target',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(broken.stderr).toMatch(/No rule to make target 'no-such-target'/);
+    expect(broken.stderr).toMatch(/log: .*\.kpatch-build-full\.log/);
+    expect(broken.exitCode).toBe(1);
+  });
+
   it('--verify proves the module in a VM, loading the module it patches after it', async () => {
     const result = await runBin('kpatch-build', [
       '-s',

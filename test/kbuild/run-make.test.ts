@@ -10,6 +10,7 @@ describe('isErrorLine', () => {
     ['ERROR: modpost: missing MODULE_LICENSE() in x.o', true],
     ['x.c:3:1: error: expected ; before }', true],
     ['make[1]: *** [scripts/Makefile.modpost:127: Module.symvers] Error 1', true],
+    ["make: *** No rule to make target 'no-such-target'.  Stop.", true],
     ['WARNING: modpost: "saved_command_line" [x.ko] undefined!', false],
     ['x.c:3:1: warning: unused variable error_count', false],
     ['  CC [M]  drivers/error-inject.o', false],
