@@ -200,6 +200,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       vmlinuxSymbols,
       moduleSymvers,
       structSizes,
+      ...(options.jobs ? { threads: options.jobs } : {}),
     });
     const plan = await planModule(changed, {
       name: options.name,

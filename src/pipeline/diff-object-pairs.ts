@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { diffObjects } from '../diff/create-diff-object.js';
 import type { ParentSymbols } from '../diff/parent-symbols.js';
-import { loadKallsymsParentSymbols, loadParentSymbols } from '../diff/parent-symbols.js';
 import type { DiffReport } from '../diff/report.js';
-import type { StructSizes } from '../diff/struct-sizes.js';
 import type { ElfFile } from '../elf/index.js';
 import { NoChangeError, UnsupportedChangeError } from '../errors.js';
 import type { ObjectPair } from './build-objects.js';
+import type { DiffContext, DiffJob } from './diff-job.js';
+import { parentSymbolsCache, runDiffJob } from './diff-job.js';
+import { diffInWorkers } from './diff-pool.js';
 
 export interface ChangedObject {
   pair: ObjectPair;
@@ -18,60 +18,65 @@ export interface ChangedObject {
   parentSymbols: ParentSymbols;
 }
 
-export interface DiffPairsOptions {
+export interface DiffPairsOptions extends DiffContext {
   pairs: readonly ObjectPair[];
   /** The kernel tree: module paths of object parents are relative to it. */
   tree: string;
-  /** vmlinux's symbols: an unstripped vmlinux, or a kallsyms dump / System.map. */
-  vmlinuxSymbols: { format: 'elf' | 'kallsyms'; path: string };
-  moduleSymvers: string;
-  structSizes?: StructSizes;
+  /** Diff threads; several pairs are diffed on worker threads when this is over 1. */
+  threads?: number;
+}
+
+// Below this many pairs, starting workers (each loads the parent's symbols) costs more than it saves.
+const MIN_PAIRS_FOR_WORKERS = 4;
+
+function jobFor(pair: ObjectPair, options: DiffPairsOptions): DiffJob {
+  const parentInfo = pair.object.parent;
+  if (parentInfo.kind === 'none') {
+    throw new UnsupportedChangeError(`${pair.object.target} is linked into neither vmlinux nor a module`, {
+      hint: 'boot, vDSO and host-tool code cannot be livepatched',
+    });
+  }
+  return {
+    origPath: pair.orig.output,
+    patchedPath: pair.patched.output,
+    parent: parentInfo.name,
+    parentPath:
+      parentInfo.kind === 'module' ? resolve(options.tree, parentInfo.path) : options.vmlinuxSymbols.path,
+  };
 }
 
 /**
- * Diffs every object pair. Objects without a functional change are dropped; if none is left the build
- * ends with "no functional change". Every refusal of every object is reported together.
+ * Diffs every object pair, on worker threads when there are several. Objects without a functional
+ * change are dropped; if none is left the build ends with "no functional change". Every refusal of
+ * every object is reported together.
  */
 export async function diffObjectPairs(options: DiffPairsOptions): Promise<ChangedObject[]> {
-  const symbolsByParent = new Map<string, Promise<ParentSymbols>>();
-  const parentSymbols = (name: string, file: string) => {
-    let loading = symbolsByParent.get(name);
-    if (!loading) {
-      loading =
-        name === 'vmlinux' && options.vmlinuxSymbols.format === 'kallsyms'
-          ? loadKallsymsParentSymbols(file, options.moduleSymvers)
-          : loadParentSymbols(file, name, options.moduleSymvers);
-      symbolsByParent.set(name, loading);
-    }
-    return loading;
-  };
+  const jobs = options.pairs.map((pair) => jobFor(pair, options));
+  const symbols = parentSymbolsCache(options);
+  const threads = Math.min(options.threads ?? availableParallelism(), jobs.length);
+  const results =
+    threads > 1 && jobs.length >= MIN_PAIRS_FOR_WORKERS
+      ? await diffInWorkers(jobs, threads, {
+          vmlinuxSymbols: options.vmlinuxSymbols,
+          moduleSymvers: options.moduleSymvers,
+          ...(options.structSizes ? { structSizes: options.structSizes } : {}),
+        })
+      : await Promise.all(
+          jobs.map(async (job) =>
+            runDiffJob(job, await symbols(job.parent, job.parentPath), options.structSizes),
+          ),
+        );
   const changed: ChangedObject[] = [];
   const refusals: string[] = [];
-  for (const pair of options.pairs) {
-    const parentInfo = pair.object.parent;
-    if (parentInfo.kind === 'none') {
-      throw new UnsupportedChangeError(`${pair.object.target} is linked into neither vmlinux nor a module`, {
-        hint: 'boot, vDSO and host-tool code cannot be livepatched',
-      });
-    }
-    const parent = parentInfo.name;
-    const symbols = await parentSymbols(
-      parent,
-      parentInfo.kind === 'module' ? resolve(options.tree, parentInfo.path) : options.vmlinuxSymbols.path,
-    );
-    const { report, output } = diffObjects({
-      origPath: pair.orig.output,
-      orig: await readFile(pair.orig.output),
-      patchedPath: pair.patched.output,
-      patched: await readFile(pair.patched.output),
-      parent,
-      parentSymbols: symbols,
-      ...(options.structSizes ? { structSizes: options.structSizes } : {}),
-    });
+  for (const [i, { report, output }] of results.entries()) {
+    const pair = options.pairs[i]!;
+    const job = jobs[i]!;
     for (const r of report.refusals)
       refusals.push(`${pair.object.target}: ${r.where}: ${r.message} (${r.hint})`);
-    if (report.outcome === 'changed' && output)
-      changed.push({ pair, parent, report, output, parentSymbols: symbols });
+    if (report.outcome === 'changed' && output) {
+      const parentSymbols = await symbols(job.parent, job.parentPath);
+      changed.push({ pair, parent: job.parent, report, output, parentSymbols });
+    }
   }
   if (refusals.length > 0) {
     throw new UnsupportedChangeError(`the patch cannot be livepatched:\n  ${refusals.join('\n  ')}`, {
