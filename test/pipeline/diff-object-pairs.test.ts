@@ -63,13 +63,7 @@ describe('diffObjectPairs', () => {
     const [serial, parallel] = [await diff(1), await diff(2)];
     expect(parallel.map((c) => c.pair.object.target)).toEqual(FIXTURES.map((f) => `${f}.o`));
     expect(parallel.map((c) => c.report)).toEqual(serial.map((c) => c.report));
-    expect(
-      parallel.map((c) =>
-        serializeElf(c.output).equals(
-          serializeElf(serial[0] === c ? c.output : serial[parallel.indexOf(c)]!.output),
-        ),
-      ),
-    ).toEqual(FIXTURES.map(() => true));
+    expect(parallel.map((c) => serializeElf(c.output))).toEqual(serial.map((c) => serializeElf(c.output)));
   });
 
   it.each([1, 2])('reports a malformed object from %i thread(s) as an ELF format error', async (threads) => {
