@@ -1,8 +1,9 @@
+import { appendFileSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readElfFile } from '../elf/index.js';
-import { UsageError } from '../errors.js';
+import { isKpatchError, UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
 import { runMake } from '../kbuild/run-make.js';
@@ -74,6 +75,13 @@ export interface TreeBuildResult {
   timings: Record<string, number>;
 }
 
+/** A build event as one line of text, as the plain output shows it. */
+export function describeEvent(event: BuildEvent): string {
+  return event.kind === 'function'
+    ? `${event.object}: ${event.change} function: ${event.function}`
+    : event.message;
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -117,7 +125,8 @@ async function buildWholeTree(tree: string, options: TreeBuildOptions): Promise<
  * convert its relocations; check it.
  */
 export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuildResult> {
-  const emit = options.onEvent ?? (() => {});
+  const notify = options.onEvent ?? (() => {});
+  let emit = notify;
   const timings: Record<string, number> = {};
   let last = performance.now();
   const lap = (name: string) => {
@@ -162,6 +171,16 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
 
   // The patches are applied to the tree itself while the patched objects compile: one run at a time.
   const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
+  // build.log: what the user saw, with times; kept with the per-object logs beside it.
+  const buildLog = join(workDir, 'build.log');
+  const started = performance.now();
+  const log = (line: string) =>
+    appendFileSync(buildLog, `[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}\n`);
+  log(`kpatch-build ${options.name}: tree ${tree}, patches ${patches.join(' ')}`);
+  emit = (event) => {
+    log(describeEvent(event));
+    notify(event);
+  };
   let succeeded = false;
   let compiling = false;
   try {
@@ -257,7 +276,12 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       workDir: options.keepWorkDir ? workDir : undefined,
       timings,
     };
+  } catch (error) {
+    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (isKpatchError(error) && !error.logPath && compiling) error.logPath = buildLog;
+    throw error;
   } finally {
+    log(`timings (ms): ${JSON.stringify(timings)}`);
     // The work dir holds the compile and module logs: kept on a failure once compiling began, and with -d.
     if (options.keepWorkDir || (!succeeded && compiling)) {
       emit({ kind: 'note', message: `work directory kept: ${workDir}` });

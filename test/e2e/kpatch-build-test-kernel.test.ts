@@ -201,6 +201,18 @@ describe('kpatch-build -s on the test kernel', () => {
     },
   );
 
+  it('keeps the work directory and its build.log when a compile fails, and restores the tree', async () => {
+    const tree = target.sourceDir!;
+    const before = await treeFingerprint(tree, ['fs/proc/cmdline.c']);
+    const result = await runBin('kpatch-build', ['-s', tree, '-o', out, `${PATCHES}compile-error.patch`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/ERROR: compiling fs\/proc\/cmdline\.o failed: .*undefined_thing/);
+    const kept = /work directory kept: (\S+)/.exec(result.stderr)?.[1];
+    const log = await readFile(join(kept!, 'build.log'), 'utf8');
+    expect(log).toMatch(/\] Building patched source\n.*\] failed: compiling fs\/proc\/cmdline\.o failed/);
+    expect(await treeFingerprint(tree, ['fs/proc/cmdline.c'])).toEqual(before);
+  });
+
   it('--full-build brings the tree up to date with make first, and reports a make failure with its log', async () => {
     const tree = target.sourceDir!;
     const built = await runBin('kpatch-build', [
