@@ -43,6 +43,8 @@ that change only .c files of vmlinux.
   --full-build              with -s: build the whole tree first (make all), for trees that were
                             never built or are out of date
   -t, --target TARGET       make target for --full-build instead of all (repeatable)
+  --oot-module KO           with -s: patch this out-of-tree module (built with make -C DIR M=SRC)
+  --oot-module-src SRC      its source directory; the patches' paths are relative to it
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
                             it (then any module it patches), run the checks, unload, run them again
@@ -51,7 +53,7 @@ that change only .c files of vmlinux.
   --version                 print the version
   -h, --help                this text
 
-Not yet: -r, --oot-module, other distros. See docs/roadmap.md.
+Not yet: -r (RPM distros), other distros than Debian. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
@@ -106,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       verify: { type: 'boolean', default: false },
       'full-build': { type: 'boolean', default: false },
+      'oot-module': { type: 'string' },
+      'oot-module-src': { type: 'string' },
       target: { type: 'string', short: 't', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
       version: { type: 'boolean', default: false },
@@ -119,6 +123,16 @@ export async function main(argv: string[]): Promise<number> {
   if (values.version) {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
+  }
+  if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
+    throw new UsageError('--oot-module and --oot-module-src go together', {
+      hint: 'the built .ko and the directory it was built from (make -C TREE M=DIR)',
+    });
+  }
+  if (values['oot-module'] !== undefined && !values.sourcedir) {
+    throw new UsageError('--oot-module works with -s for now', {
+      hint: 'pass -s DIR with the kernel tree the module was built against',
+    });
   }
   if (values.target.length > 0 && !values['full-build'])
     throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
@@ -155,6 +169,9 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.config ? { config: values.config } : {}),
           ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
           ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
+          ...(values['oot-module'] && values['oot-module-src']
+            ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
+            : {}),
         })
       : await buildForDistroRelease(values.distro, values.archversion, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal

@@ -115,7 +115,8 @@ function firstErrors(output: string): string[] {
 export async function compileObject(options: CompileObjectOptions): Promise<CompiledObject> {
   const { tree, object, workDir, signal } = options;
   if (signal?.aborted) throw abortError(signal);
-  const output = resolve(workDir, object.target);
+  // An external module's objects are recorded by absolute path: they still go under the work dir.
+  const output = join(resolve(workDir), object.target);
   const outDir = dirname(output);
   await mkdir(outDir, { recursive: true });
   const base = posix.basename(object.target);

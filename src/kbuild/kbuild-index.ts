@@ -36,6 +36,11 @@ export interface BuildKbuildIndexOptions {
   signal?: AbortSignal;
   /** Files read at once. */
   concurrency?: number;
+  /**
+   * The directory kbuild ran in, when it is not `root`: an external module (M=) is built from the
+   * kernel tree, so its .cmd files name its own files by absolute path; they stay absolute.
+   */
+  kbuildDir?: string;
 }
 
 /**
@@ -117,8 +122,9 @@ export async function buildKbuildIndex(
       hint: 'the tree must have been built (make vmlinux modules) before it can be patched',
     });
   }
+  const pathsRoot = options.kbuildDir ?? root;
   const index: KbuildIndex = {
-    root,
+    root: pathsRoot,
     objects: new Map(),
     dependents: new Map(),
     members: new Map(),
@@ -135,7 +141,7 @@ export async function buildKbuildIndex(
       if (signal?.aborted) throw abortError(signal);
       const cmdFile = cmdFiles[next++]!;
       const text = await readFile(join(root, cmdFile), 'utf8').catch(() => undefined);
-      const parsed = text === undefined ? undefined : parseKbuildCmdFile(text, root);
+      const parsed = text === undefined ? undefined : parseKbuildCmdFile(text, pathsRoot);
       if (!parsed) continue;
       if (parsed.source !== undefined && parsed.target.endsWith('.o')) {
         index.objects.set(parsed.target, {
@@ -147,7 +153,7 @@ export async function buildKbuildIndex(
         addDependent(parsed.source, parsed.target);
         for (const dep of new Set(parsed.deps)) if (dep !== parsed.source) addDependent(dep, parsed.target);
       } else if (parsed.target.endsWith('.a') || parsed.target.endsWith('.o')) {
-        const members = await linkMembers(root, parsed.target, parsed.command);
+        const members = await linkMembers(pathsRoot, parsed.target, parsed.command);
         if (members.length > 0) index.members.set(parsed.target, members);
       }
     }

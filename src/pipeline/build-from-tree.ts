@@ -6,10 +6,12 @@ import { readElfFile } from '../elf/index.js';
 import { isKpatchError, UsageError } from '../errors.js';
 import { checkCompiler } from '../kbuild/compiler-check.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
+import { moduleNameFromPath } from '../kbuild/object-parent.js';
 import { runMake } from '../kbuild/run-make.js';
 import { modinfoValue } from '../module/modinfo.js';
 import { withLock } from '../source/lock.js';
 import { buildLivepatchModule } from './build-module.js';
+import type { OotModule } from './compile-changed-objects.js';
 import { compileChangedObjects } from './compile-changed-objects.js';
 import { diffObjectPairs } from './diff-object-pairs.js';
 import type { ObjectChanges } from './plan-module.js';
@@ -29,6 +31,8 @@ export interface TreeBuildOptions {
   skipCompilerCheck?: boolean;
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
+  /** An external module the patches are for (kpatch-build --oot-module/--oot-module-src); -s only. */
+  ootModule?: { ko: string; sourceDir: string };
   /** Build the whole tree first (kbuild), for trees that were never built or are out of date. */
   fullBuild?: boolean;
   /** make targets for --full-build (default: kbuild's all: vmlinux, bzImage, modules). */
@@ -73,6 +77,26 @@ export interface TreeBuildResult {
   image: string | undefined;
   workDir: string | undefined;
   timings: Record<string, number>;
+}
+
+/** --oot-module: checks the pair of paths and reads the module's name from its .modinfo. */
+async function describeOotModule(
+  given: { ko: string; sourceDir: string },
+  isDistro: boolean,
+): Promise<OotModule> {
+  if (isDistro) {
+    throw new UsageError('--oot-module works with -s (the tree the module was built against) for now', {
+      hint: 'pass -s DIR with the kernel tree used for make -C DIR M=<module source>',
+    });
+  }
+  const ko = await mustExist(resolve(given.ko), 'out-of-tree module', 'pass the built .ko with --oot-module');
+  const sourceDir = await mustExist(
+    resolve(given.sourceDir),
+    'out-of-tree module source',
+    'pass its source directory with --oot-module-src',
+  );
+  const name = modinfoValue(await readElfFile(ko), 'name') ?? moduleNameFromPath(ko);
+  return { ko, sourceDir, name };
 }
 
 /** A build event as one line of text, as the plain output shows it. */
@@ -169,6 +193,9 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   if (!options.skipCompilerCheck) await checkCompiler(vmlinux ? { config, vmlinux } : { config });
   lap('checks');
 
+  const oot = options.ootModule
+    ? await describeOotModule(options.ootModule, distro !== undefined)
+    : undefined;
   // The patches are applied to the tree itself while the patched objects compile: one run at a time.
   const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
   // build.log: what the user saw, with times; kept with the per-object logs beside it.
@@ -185,7 +212,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   let compiling = false;
   try {
     const { affected, pairs, structSizes } = await withLock(
-      join(tree, '.kpatch-build.lock'),
+      join(oot?.sourceDir ?? tree, '.kpatch-build.lock'),
       () =>
         compileChangedObjects({
           tree,
@@ -196,6 +223,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
           ...(options.jobs ? { jobs: options.jobs } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(distro ? { distro } : {}),
+          ...(oot ? { ootModule: oot } : {}),
           emit,
           lap,
           onCompileStart: () => {

@@ -15,7 +15,10 @@ export interface ObjectPair {
 }
 
 export interface BuildObjectsOptions {
+  /** Where the recorded commands run (the kernel tree). */
   tree: string;
+  /** Where the patches apply, when not the tree (an external module's source). */
+  patchRoot?: string;
   index: KbuildIndex;
   objects: readonly AffectedObject[];
   patches: readonly string[];
@@ -66,7 +69,7 @@ export async function buildObjectPairs(options: BuildObjectsOptions): Promise<Ob
   const orig = await compileAll(options, join(options.workDir, 'orig'));
   options.onPhase?.('patched');
   const patched = await withAppliedPatches(
-    options.tree,
+    options.patchRoot ?? options.tree,
     options.patches,
     () => compileAll(options, join(options.workDir, 'patched')),
     {

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
 import { probeStructSizes } from '../diff/probe-struct-sizes.js';
 import type { StructSizes } from '../diff/struct-sizes.js';
 import { NoChangeError, PatchError } from '../errors.js';
 import type { AffectedObjects } from '../kbuild/find-affected-objects.js';
 import { findAffectedObjects } from '../kbuild/find-affected-objects.js';
+import type { KbuildIndex } from '../kbuild/kbuild-index.js';
 import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
-import type { ObjectParent } from '../kbuild/object-parent.js';
+import type { ObjectParent, ParentResolver } from '../kbuild/object-parent.js';
 import { createParentResolver } from '../kbuild/object-parent.js';
 import { patchTestError, testPatches } from '../patch/test-patches.js';
 import type { BuildEvent } from './build-from-tree.js';
@@ -24,10 +26,21 @@ export interface CompileChangedOptions {
     buildTouchedObjects: (touched: string[]) => Promise<void>;
     parentOf: (target: string) => ObjectParent;
   };
+  /** An external module the patches are for (their paths are relative to its source directory). */
+  ootModule?: OotModule;
   emit: (event: BuildEvent) => void;
   /** Records the time since the previous lap under `name`. */
   lap: (name: string) => void;
   onCompileStart?: () => void;
+}
+
+export interface OotModule {
+  /** The module as built (its symbols give the sympos of its functions). */
+  ko: string;
+  /** Its source directory, built with `make -C <tree> M=<dir>`. */
+  sourceDir: string;
+  /** The module's name as the kernel knows it. */
+  name: string;
 }
 
 export interface CompiledChanges {
@@ -45,15 +58,27 @@ export interface CompiledChanges {
 export async function compileChangedObjects(options: CompileChangedOptions): Promise<CompiledChanges> {
   const { tree, emit, lap, distro } = options;
   const signalOpt = options.signal ? { signal: options.signal } : {};
+  const oot = options.ootModule;
+  const patchRoot = oot?.sourceDir ?? tree;
   emit({ kind: 'phase', message: 'Testing patch file(s)' });
-  const test = await testPatches(tree, [...options.patches]);
+  const test = await testPatches(patchRoot, [...options.patches]);
   if (test.failures.length > 0) throw patchTestError(test);
   lap('patch test');
 
-  await distro?.buildTouchedObjects(test.touched);
-  const index = await buildKbuildIndex(tree, signalOpt);
-  const parents = distro ? { parentOf: distro.parentOf, modules: [] } : await createParentResolver(index);
-  const affected = findAffectedObjects(index, parents, test.touched);
+  let index: KbuildIndex;
+  let parents: ParentResolver;
+  let touched = test.touched;
+  if (oot) {
+    // kbuild ran in the kernel tree: the module's own files are recorded by absolute path.
+    index = await buildKbuildIndex(oot.sourceDir, { ...signalOpt, kbuildDir: tree });
+    touched = touched.map((file) => join(oot.sourceDir, file));
+    parents = { parentOf: () => ({ kind: 'module', name: oot.name, path: oot.ko, via: [] }), modules: [] };
+  } else {
+    await distro?.buildTouchedObjects(test.touched);
+    index = await buildKbuildIndex(tree, signalOpt);
+    parents = distro ? { parentOf: distro.parentOf, modules: [] } : await createParentResolver(index);
+  }
+  const affected = findAffectedObjects(index, parents, touched);
   if (affected.objects.length === 0) {
     throw new NoChangeError(`no object of this kernel build is compiled from ${test.touched.join(', ')}`, {
       hint: 'the patched files are not built in this configuration',
@@ -70,7 +95,7 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
 
   // Entry sizes, learnt with the flags of an object the patch touches (it has a record).
   const reference = affected.objects.find((o) => o.source.endsWith('.c')) ?? affected.objects[0]!;
-  const structSizes = probeStructSizes(tree, reference.target);
+  const structSizes = oot ? probeStructSizes(tree) : probeStructSizes(tree, reference.target);
   structSizes.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
   options.onCompileStart?.();
   const pairs = await buildObjectPairs({
@@ -78,6 +103,7 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
     index,
     objects: affected.objects,
     patches: options.patches,
+    ...(oot ? { patchRoot } : {}),
     workDir: options.workDir,
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),

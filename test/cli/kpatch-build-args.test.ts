@@ -26,6 +26,9 @@ describe('bin/kpatch-build arguments', () => {
     [['-j', '0', 'x.patch'], /-j\/--jobs takes a positive whole number/],
     [['--max-objects', '1.5', 'x.patch'], /--max-objects takes a positive whole number/],
     [[], /no patch given/],
+    [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
+    [['--oot-module', 'm.ko', '--oot-module-src', '.', 'x.patch'], /--oot-module works with -s for now/],
+    [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
   ])('exits 64 on %j', async (args, message) => {
     const result = await kpatchBuild(args);
     expect(result.stderr).toMatch(message);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareTarget } from '../../src/distro/prepare-target.js';
 import type { TargetKernel } from '../../src/distro/target.js';
@@ -211,6 +212,34 @@ describe('kpatch-build -s on the test kernel', () => {
     const log = await readFile(join(kept!, 'build.log'), 'utf8');
     expect(log).toMatch(/\] Building patched source\n.*\] failed: compiling fs\/proc\/cmdline\.o failed/);
     expect(await treeFingerprint(tree, ['fs/proc/cmdline.c'])).toEqual(before);
+  });
+
+  it('--oot-module patches an out-of-tree module built against the tree, and leaves its source as it was', async () => {
+    const tree = target.sourceDir!;
+    const src = await mkdtemp(join(tmpdir(), 'e2e-oot-'));
+    await cp(`${REPO}test/fixtures/oot`, src, { recursive: true });
+    await execa('make', ['-C', tree, `M=${src}`, 'modules'], { reject: true });
+    const before = await treeFingerprint(src, ['oot_demo.c', 'oot_demo.o']);
+    const result = await runBin('kpatch-build', [
+      '-s',
+      tree,
+      '-o',
+      out,
+      '--oot-module',
+      join(src, 'oot_demo.ko'),
+      '--oot-module-src',
+      src,
+      '--verify',
+      '--check',
+      'cat /proc/oot_demo; grep -q "^oot_demo 2 (livepatched)$" /proc/oot_demo',
+      `${PATCHES}oot-module.patch`,
+    ]);
+    const lines = result.stderr.split('\n');
+    expect(lines, result.stderr).toContain(`${src}/oot_demo.o: changed function: oot_demo_show`);
+    expect(lines).toContain('Patched objects: oot_demo');
+    expect(lines).toContain('verify:        | oot_demo 2 (livepatched)');
+    expect(result.exitCode).toBe(0);
+    expect(await treeFingerprint(src, ['oot_demo.c', 'oot_demo.o'])).toEqual(before);
   });
 
   it('--full-build brings the tree up to date with make first, and reports a make failure with its log', async () => {
