@@ -53,7 +53,8 @@ that change only .c files of vmlinux.
   --version                 print the version
   -h, --help                this text
 
-Not yet: -r (RPM distros), other distros than Debian. See docs/roadmap.md.
+Not yet: -r (kernel SRPMs) and distros other than Debian (their sources can be prepared, building
+for them is not proven); header changes for distro kernels. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
@@ -109,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       verify: { type: 'boolean', default: false },
       'full-build': { type: 'boolean', default: false },
       'oot-module': { type: 'string' },
+      sourcerpm: { type: 'string', short: 'r' },
       'oot-module-src': { type: 'string' },
       target: { type: 'string', short: 't', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
@@ -123,6 +125,11 @@ export async function main(argv: string[]): Promise<number> {
   if (values.version) {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
+  }
+  if (values.sourcerpm !== undefined) {
+    throw new UsageError('-r/--sourcerpm (a kernel SRPM) is not wired into kpatch-build yet', {
+      hint: 'RPM-based sources can be prepared (docs/distros.md) but building for them is not proven; use -s with a built tree',
+    });
   }
   if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
     throw new UsageError('--oot-module and --oot-module-src go together', {

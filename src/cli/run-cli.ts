@@ -1,5 +1,14 @@
-import { isKpatchError } from '../errors.js';
+import { isKpatchError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
+
+/** node:util parseArgs rejects unknown or malformed options with its own errors: they are usage errors. */
+function usageErrorFromParseArgs(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+    return new UsageError((error as Error).message, { hint: 'see --help' });
+  }
+  return error;
+}
 
 /**
  * Runs a command's main function and turns its outcome into output and an exit code.
@@ -12,7 +21,8 @@ export async function runCli(
   let code: number;
   try {
     code = (await main(process.argv.slice(2))) ?? 0;
-  } catch (error) {
+  } catch (thrown) {
+    const error = usageErrorFromParseArgs(thrown);
     code = exitCodeFor(error);
     if (isKpatchError(error)) {
       process.stderr.write(`${name}: ERROR: ${error.message}\n`);

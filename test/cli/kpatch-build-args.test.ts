@@ -26,6 +26,11 @@ describe('bin/kpatch-build arguments', () => {
     [['-j', '0', 'x.patch'], /-j\/--jobs takes a positive whole number/],
     [['--max-objects', '1.5', 'x.patch'], /--max-objects takes a positive whole number/],
     [[], /no patch given/],
+    [['--bogus', 'x.patch'], /Unknown option '--bogus'/],
+    [
+      ['-r', 'kernel.src.rpm', 'x.patch'],
+      /-r\/--sourcerpm \(a kernel SRPM\) is not wired into kpatch-build yet/,
+    ],
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
     [['--oot-module', 'm.ko', '--oot-module-src', '.', 'x.patch'], /--oot-module works with -s for now/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
