@@ -77,7 +77,12 @@ function parentFromCmdFile(
 export async function buildForDebian(options: DebianBuildOptions): Promise<TreeBuildResult> {
   const { release, onProgress, onDownload, ...rest } = options;
   options.onEvent?.({ kind: 'phase', message: `Debian kernel ${release}: preparing its source (cached)` });
+  // Source preparation phases (all near zero once cached) join the build's own timings.
+  const sourceTimings: Record<string, number> = {};
   const source = await prepareDebianSource(release, {
+    onPhase: (phase, ms) => {
+      sourceTimings[`source ${phase}`] = Math.round(ms);
+    },
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
@@ -93,7 +98,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
     modules ??= readModuleFiles(target.modulesDir ?? '');
     return modules;
   };
-  return buildFromTree({
+  const result = await buildFromTree({
     ...rest,
     sourceDir: source.tree,
     config: join(source.tree, '.config'),
@@ -124,4 +129,5 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
       image: target.image,
     },
   });
+  return { ...result, timings: { ...sourceTimings, ...result.timings } };
 }
