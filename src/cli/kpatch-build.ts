@@ -168,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
       onEvent: (event: BuildEvent) => progress.event(event),
       onProgress: (message: string) => progress.progress(message),
       onDownload: (p: PackageProgress) => progress.download(p),
+      onCommand: (command: string) => progress.command(command),
     };
     const result = values.sourcedir
       ? await buildFromTree({

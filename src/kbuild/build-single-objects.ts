@@ -20,6 +20,7 @@ export interface BuildSingleObjectsOptions {
   logFile: string;
   /** make -j; default: one job per object, at most 8. */
   jobs?: number;
+  onCommand?: (command: string) => void;
 }
 
 /** Checks and normalizes an object path relative to the tree ("./fs/proc/cmdline.o" → "fs/proc/cmdline.o"). */
@@ -54,6 +55,7 @@ export async function buildSingleObjects(
     logFile: options.logFile,
     what: `objects ${targets.join(', ')}`,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onCommand ? { onCommand: options.onCommand } : {}),
   });
   const outputs = targets.map((t) => join(tree, t));
   for (const [i, output] of outputs.entries()) {

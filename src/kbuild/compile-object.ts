@@ -28,6 +28,8 @@ export interface CompileObjectOptions {
   /** Extra compiler flags; -ffunction-sections -fdata-sections are always added. */
   extraFlags?: string[];
   signal?: AbortSignal;
+  /** The command line, before it runs (-d shows it). */
+  onCommand?: (command: string) => void;
 }
 
 export interface CompiledObject {
@@ -137,6 +139,7 @@ export async function compileObject(options: CompileObjectOptions): Promise<Comp
     flags,
   });
   const logFile = join(outDir, `.${base}.log`);
+  options.onCommand?.(`(cd ${tree} && ${command})`);
   const result = await execa('sh', ['-c', command], {
     cwd: tree,
     all: true,

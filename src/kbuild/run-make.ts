@@ -16,6 +16,8 @@ export interface RunMakeOptions {
   onLine?: (line: string) => void;
   /** Names the build in error messages, e.g. "test kernel". */
   what: string;
+  /** The command line, before it runs (-d shows it). */
+  onCommand?: (command: string) => void;
 }
 
 /** Compiler and modpost errors ("error:", "ERROR: modpost: ...", "make: *** ... Error 2"), not warnings. */
@@ -28,6 +30,7 @@ export async function runMake(options: RunMakeOptions): Promise<void> {
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   log.write(`$ make -C ${options.dir} ${options.args.join(' ')}\n`);
+  options.onCommand?.(`make -C ${options.dir} ${options.args.join(' ')}`);
   const child = execa('make', ['-C', options.dir, ...options.args], {
     all: true,
     reject: false,

@@ -121,6 +121,7 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
           {
             logFile: join(source.tree, '.kpatch-build-objects.log'),
             ...(options.jobs ? { jobs: options.jobs } : {}),
+            ...(options.onCommand ? { onCommand: options.onCommand } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           },
         );

@@ -55,6 +55,8 @@ export interface TreeBuildOptions {
     /** The target's bootable image (for --verify). */
     image: string;
   };
+  /** Each command line before it runs (make, the compiles), for -d. */
+  onCommand?: (command: string) => void;
   /** Keep the work dir (-d). */
   keepWorkDir?: boolean;
   signal?: AbortSignal;
@@ -138,6 +140,7 @@ async function buildWholeTree(tree: string, options: TreeBuildOptions): Promise<
     args: [`-j${options.jobs ?? availableParallelism()}`, ...targets],
     logFile: join(tree, '.kpatch-build-full.log'),
     what: `the kernel tree (make ${targets.length > 0 ? targets.join(' ') : 'all'})`,
+    ...(options.onCommand ? { onCommand: options.onCommand } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }
@@ -224,6 +227,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
           ...(options.signal ? { signal: options.signal } : {}),
           ...(distro ? { distro } : {}),
           ...(oot ? { ootModule: oot } : {}),
+          ...(options.onCommand ? { onCommand: options.onCommand } : {}),
           emit,
           lap,
           onCompileStart: () => {
@@ -290,6 +294,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       outputDir: options.outputDir,
       ...(expectedVermagic ? { expectedVermagic } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onCommand ? { onCommand: options.onCommand } : {}),
     });
     lap('module');
     succeeded = true;

@@ -20,6 +20,7 @@ export interface BuildModuleOptions {
   outputDir: string;
   expectedVermagic?: string;
   signal?: AbortSignal;
+  onCommand?: (command: string) => void;
 }
 
 /**
@@ -36,6 +37,7 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     logFile: join(options.workDir, 'module-build.log'),
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onCommand ? { onCommand: options.onCommand } : {}),
   });
   const converted = join(options.workDir, `${options.spec.name}.ko`);
   await convertLivepatchModule({

@@ -27,6 +27,7 @@ export interface BuildObjectsOptions {
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
   signal?: AbortSignal;
+  onCommand?: (command: string) => void;
   /** Called before each phase ("original", "patched"), for the UI. */
   onPhase?: (phase: 'original' | 'patched') => void;
 }
@@ -51,6 +52,7 @@ async function compileAll(
           // kpatch-macros.h and friends, for patches written for kpatch-build.
           extraFlags: [`-I${INCLUDE_DIR}`],
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onCommand ? { onCommand: options.onCommand } : {}),
         }),
       );
     }

@@ -32,6 +32,7 @@ export interface CompileChangedOptions {
   /** Records the time since the previous lap under `name`. */
   lap: (name: string) => void;
   onCompileStart?: () => void;
+  onCommand?: (command: string) => void;
 }
 
 export interface OotModule {
@@ -104,6 +105,7 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
     objects: affected.objects,
     patches: options.patches,
     ...(oot ? { patchRoot } : {}),
+    ...(options.onCommand ? { onCommand: options.onCommand } : {}),
     workDir: options.workDir,
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),

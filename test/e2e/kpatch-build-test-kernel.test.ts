@@ -242,6 +242,24 @@ describe('kpatch-build -s on the test kernel', () => {
     expect(await treeFingerprint(src, ['oot_demo.c', 'oot_demo.o'])).toEqual(before);
   });
 
+  it('-d prints each compile and make command and keeps the work directory', async () => {
+    const result = await runBin('kpatch-build', [
+      '-s',
+      target.sourceDir!,
+      '-o',
+      out,
+      '-d',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(result.exitCode).toBe(0);
+    const commands = result.stderr.split('\n').filter((l) => l.startsWith('+ '));
+    expect(
+      commands.filter((c) => /&& gcc .* -ffunction-sections -fdata-sections .*-c /.test(c)),
+    ).toHaveLength(2);
+    expect(commands.some((c) => / M=\S+\/module KBUILD_MODPOST_WARN=1 modules$/.test(c))).toBe(true);
+    expect(result.stderr).toMatch(/work directory kept: /);
+  });
+
   it('--full-build brings the tree up to date with make first, and reports a make failure with its log', async () => {
     const tree = target.sourceDir!;
     const built = await runBin('kpatch-build', [
