@@ -58,7 +58,14 @@ describe('kpatch-build -s on the test kernel', () => {
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout) as { module: string; changes: unknown[] };
     expect(report.changes).toEqual([
-      { object: 'fs/proc/cmdline.o', parent: 'vmlinux', changed: ['cmdline_proc_show'], added: [] },
+      {
+        object: 'fs/proc/cmdline.o',
+        parent: 'vmlinux',
+        changed: ['cmdline_proc_show'],
+        added: [],
+        untraced: [],
+        ignored: [],
+      },
     ]);
     expect(await treeFingerprint(tree, ['fs/proc/cmdline.c', 'fs/proc/cmdline.o'])).toEqual(before);
     expect((await readdir(join(tree, 'fs/proc'))).filter((f) => f.includes('kpatch'))).toEqual([]);
