@@ -10,7 +10,7 @@ import { applyIgnoreMarkers } from './kpatch-markers.js';
 import { loadObject } from './load-object.js';
 import { markChangedSymbols } from './mark-changed.js';
 import type { DiffObject } from './model.js';
-import { objectAnchors } from './nearest-candidate.js';
+import { nearestCandidate, objectAnchors } from './nearest-candidate.js';
 import type { ParentSymbols } from './parent-symbols.js';
 import { loadParentSymbols } from './parent-symbols.js';
 import type { Refusal } from './refusals.js';
@@ -88,6 +88,11 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
 
   const chosen = includeChangedFunctions(patched);
   const parentSymbols = inputs.parentSymbols;
+  let anchors: bigint[] | undefined;
+  const objectPlace = () => {
+    anchors ??= parentSymbols ? objectAnchors(orig, parentSymbols.table) : [];
+    return anchors;
+  };
   const special = filterSpecialSections(patched, inputs.structSizes ?? {}, {
     parent,
     parentDefines: (name) => parentSymbols?.table.has(name) === true,
@@ -108,6 +113,7 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
       .map(kernelName),
     untracedFunctions: untraced.redirects,
     ignored,
+    nearestSympos: {},
     newFunctions: chosen.filter((s) => s.status === 'new' && !s.parent).map(kernelName),
     childFunctions: patched.symbols
       .filter((s) => s.symbol.type === STT_FUNC && s.parent && s.include && s.section?.include)
@@ -118,16 +124,20 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     externalReferences: [],
     refusals,
   };
+  // Where a patched static's name is not unique and the parent's symbols have no file names (kallsyms).
+  if (parentSymbols) {
+    for (const name of report.changedFunctions) {
+      const candidates = parentSymbols.table.candidates(name);
+      if (candidates.length < 2 || candidates.some((c) => c.file !== undefined)) continue;
+      const position = nearestCandidate(candidates, objectPlace());
+      if (position !== undefined) report.nearestSympos[name] = position;
+    }
+  }
   if (refusals.length > 0) return { report: { ...report, outcome: 'refused' }, output: undefined };
   if (chosen.length === 0 && report.newData.length === 0) {
     return { report: { ...report, outcome: 'no-change' }, output: undefined };
   }
   const output = buildOutput(patched, special.filtered, inputs.patchedPath);
-  let anchors: bigint[] | undefined;
-  const objectPlace = () => {
-    anchors ??= parentSymbols ? objectAnchors(orig, parentSymbols.table) : [];
-    return anchors;
-  };
   report.externalReferences = output.undefinedSymbols.map(({ source }) =>
     describeReference(source.symbol, kernelName(source), parentSymbols, orig.sourceFile, objectPlace),
   );

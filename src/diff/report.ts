@@ -31,6 +31,11 @@ export interface DiffReport {
   untracedFunctions: UntracedRedirect[];
   /** Functions and sections whose changes KPATCH_IGNORE_FUNCTION/SECTION told the differ to ignore. */
   ignored: string[];
+  /**
+   * Positions of changed functions whose name is not unique in a parent without file names (kallsyms),
+   * told by nearness to the object's own symbols (nearest-candidate.ts).
+   */
+  nearestSympos: Record<string, number>;
   /** `.cold`/`.part` pieces copied with their changed parent. */
   childFunctions: string[];
   /** New data objects and special statics copied into the output. */

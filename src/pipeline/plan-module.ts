@@ -152,7 +152,9 @@ export async function planModule(
         `klp.new.${index}.${name}`,
         'create-diff-object reported it changed',
       );
-      const oldSympos = functionSympos(entry.parentSymbols, name, entry.pair.object.source, target);
+      const oldSympos =
+        entry.report.nearestSympos[name] ??
+        functionSympos(entry.parentSymbols, name, entry.pair.object.source, target);
       object.functions.push({ oldName: name, oldSympos, newSymbol: alias });
     }
     await wireCallbacks(entry, index, object);
