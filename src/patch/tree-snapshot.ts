@@ -5,7 +5,8 @@
  * nanosecond mtime make compares are all exactly as before — the tree's objects never look stale.
  * Files the series creates are removed again, with the directories made for them. Everything here is
  * synchronous so it can run from signal and exit handlers. A run killed with SIGKILL leaves the
- * `.kpatch-orig` files behind; the next snapshot refuses to start and says how to put them back.
+ * `.kpatch-orig` files behind with a record of them (restore-journal.ts), which the next run uses to put
+ * the tree back; without the record the next snapshot refuses to start and says how to do it by hand.
  */
 import {
   copyFileSync,
@@ -19,8 +20,11 @@ import {
   statSync,
   utimesSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PatchError } from '../errors.js';
+import { backupPathFor, removeRestoreJournal, writeRestoreJournal } from './restore-journal.js';
+
+export { backupPathFor };
 
 interface Entry {
   path: string;
@@ -42,10 +46,6 @@ export interface TreeSnapshot {
   changes(): FileChanges;
   /** Puts every saved file back and removes created ones; idempotent. */
   restoreSync(): void;
-}
-
-export function backupPathFor(file: string): string {
-  return join(dirname(file), `.${basename(file)}.kpatch-orig`);
 }
 
 function exists(path: string): boolean {
@@ -128,6 +128,7 @@ export function takeSnapshot(tree: string, paths: readonly string[]): TreeSnapsh
         // best effort: make ignores directory times for kbuild's order-only prerequisites
       }
     }
+    removeRestoreJournal(tree);
     restored = true;
   };
   const snapshot: TreeSnapshot = {
@@ -153,6 +154,10 @@ export function takeSnapshot(tree: string, paths: readonly string[]): TreeSnapsh
     restoreSync,
   };
   try {
+    writeRestoreJournal(
+      tree,
+      entries.map((e) => ({ path: e.path, existed: e.existed })),
+    );
     for (const entry of entries) {
       if (!entry.existed) continue;
       const file = join(tree, entry.path);

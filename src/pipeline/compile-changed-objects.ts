@@ -8,6 +8,7 @@ import type { KbuildIndex } from '../kbuild/kbuild-index.js';
 import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
 import type { ObjectParent, ParentResolver } from '../kbuild/object-parent.js';
 import { createParentResolver } from '../kbuild/object-parent.js';
+import { recoverKilledRun } from '../patch/restore-journal.js';
 import { patchTestError, testPatches } from '../patch/test-patches.js';
 import type { BuildEvent } from './build-from-tree.js';
 import type { ObjectPair } from './build-objects.js';
@@ -61,6 +62,14 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
   const signalOpt = options.signal ? { signal: options.signal } : {};
   const oot = options.ootModule;
   const patchRoot = oot?.sourceDir ?? tree;
+  // Under the tree's lock: a record left by a killed run can be acted on safely.
+  const recovered = recoverKilledRun(patchRoot);
+  if (recovered.length > 0) {
+    emit({
+      kind: 'note',
+      message: `restored ${recovered.join(', ')} in ${patchRoot}: an earlier run was killed while its patches were applied`,
+    });
+  }
   emit({ kind: 'phase', message: 'Testing patch file(s)' });
   const test = await testPatches(patchRoot, [...options.patches]);
   if (test.failures.length > 0) throw patchTestError(test);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,6 +266,42 @@ describe('kpatch-build -s on the test kernel', () => {
     ).toHaveLength(2);
     expect(commands.some((c) => / M=\S+\/module KBUILD_MODPOST_WARN=1 modules$/.test(c))).toBe(true);
     expect(result.stderr).toMatch(/work directory kept: /);
+  });
+
+  it('after a run killed with SIGKILL mid-build, the next run restores the tree first and succeeds', async () => {
+    const tree = target.sourceDir!;
+    expect(existsSync(join(tree, '.kpatch-build-restore.json'))).toBe(false);
+    const before = await treeFingerprint(tree, ['fs/proc/cmdline.c']);
+    const killed = execa(
+      'node',
+      [`${REPO}bin/kpatch-build.js`, '-s', tree, '-o', out, `${EXAMPLES}cmdline.patch`],
+      {
+        reject: false,
+        env: { CI: 'true' },
+      },
+    );
+    let stderr = '';
+    killed.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Killed once the patch is applied: the restore record exists from then until the tree is put back.
+    const poll = setInterval(() => {
+      if (existsSync(join(tree, '.kpatch-build-restore.json')) && !killed.killed) killed.kill('SIGKILL');
+    }, 2);
+    await killed;
+    clearInterval(poll);
+    expect(stderr).toContain('Building patched source');
+    // It died between saving the original and restoring it: the record and the saved original are left.
+    expect(existsSync(join(tree, '.kpatch-build-restore.json'))).toBe(true);
+    expect(existsSync(join(tree, 'fs/proc/.cmdline.c.kpatch-orig'))).toBe(true);
+
+    const next = await runBin('kpatch-build', ['-s', tree, '-o', out, `${EXAMPLES}cmdline.patch`]);
+    expect(next.stderr).toContain(
+      `restored fs/proc/cmdline.c in ${tree}: an earlier run was killed while its patches were applied`,
+    );
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(await treeFingerprint(tree, ['fs/proc/cmdline.c'])).toEqual(before);
+    expect((await readdir(join(tree, 'fs/proc'))).filter((f) => f.includes('kpatch'))).toEqual([]);
   });
 
   it('--full-build brings the tree up to date with make first, and reports a make failure with its log', async () => {
