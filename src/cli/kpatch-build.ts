@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { debianLayout } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
+import { distroAdapter } from '../distro/distro-adapters.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
+import { buildForRpmDistro } from '../pipeline/build-for-rpm-distro.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
@@ -16,7 +18,7 @@ import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
 import { toolVersion } from './version.js';
 
-export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian] [options] PATCH...
+export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian|fedora] [options] PATCH...
        kpatch-build -s DIR [options] PATCH...
 
 Builds a livepatch module from source patches: tests the patches, recompiles only the objects they
@@ -24,11 +26,13 @@ affect (original and patched, with function sections), finds changed functions, 
 livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
-fetched and prepared once (cached), and no kernel build is needed. Debian only for now, and patches
-that change only .c files of vmlinux.
+fetched and prepared once (cached), and no kernel build is needed. Debian and Fedora for now, and
+patches that change only .c files (of vmlinux; Debian also of its modules).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
-  --distro NAME             the target's distro (default: from /etc/os-release); supported: debian
+                            (Debian), 6.5.6-300.fc39.x86_64 (Fedora)
+  --distro NAME             the target's distro (default: from /etc/os-release); supported: debian,
+                            fedora (mirror: $KPATCH_MIRROR_FEDORA)
   -s, --sourcedir DIR       instead: a kernel tree built for the target kernel
   -c, --config FILE         its .config (default DIR/.config)
   -v, --vmlinux FILE        its vmlinux (default DIR/vmlinux)
@@ -53,21 +57,25 @@ that change only .c files of vmlinux.
   --version                 print the version
   -h, --help                this text
 
-Not yet: -r (kernel SRPMs) and distros other than Debian (their sources can be prepared, building
-for them is not proven); header changes for distro kernels. See docs/roadmap.md.
+Not yet: -r (kernel SRPMs), Ubuntu and the RHEL family (their sources can be prepared, building for
+them is not proven); header changes for distro kernels. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
 
-/** Without -s: the target is a distro kernel release (Debian only for now). */
+/** Without -s: the target is a distro kernel release (Debian, Fedora). */
 async function buildForDistroRelease(
   distro: string | undefined,
   archversion: string | undefined,
   common: Omit<DebianBuildOptions, 'release'>,
 ) {
-  detectDistro(distro);
+  const id = detectDistro(distro);
   const release = archversion ?? osRelease();
+  if (id === 'fedora') {
+    distroAdapter(id).parseRelease(release); // refuses a non-Fedora release name (or "latest"), with a hint
+    return buildForRpmDistro({ ...common, distro: 'fedora', release });
+  }
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });
 }

@@ -14,7 +14,9 @@ export interface FileSpec {
   path: string;
 }
 
-export type TreeFile = 'config' | 'moduleSymvers' | 'systemMap';
+/** Files taken from the binary packages; `image` (the bootable kernel, for --verify) is optional. */
+export type TreeFile = 'config' | 'moduleSymvers' | 'systemMap' | 'image';
+export type TreeFiles = Record<Exclude<TreeFile, 'image'>, FileSpec> & { image?: FileSpec };
 
 interface CommonData {
   name: AdapterDistro;
@@ -23,7 +25,7 @@ interface CommonData {
   mirrors: Record<string, string>;
   releasePattern: string;
   releaseExample: string;
-  files: Record<TreeFile, FileSpec>;
+  files: TreeFiles;
   /** Top-level Makefile variables set so `make kernelrelease` prints the release. */
   makefile: Record<string, string>;
 }

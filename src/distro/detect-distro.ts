@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { DistroError } from '../errors.js';
 import { ADAPTER_DISTROS } from './distro-adapter.js';
 
-/** What `kpatch-build --distro` accepts today (the CLI's list; adapters are wired separately). */
-const SUPPORTED = ['debian'];
+/**
+ * What `kpatch-build --distro` accepts today: Debian, and the adapters whose livepatch builds are proven
+ * end to end (Fedora). The other adapters prepare sources only.
+ */
+export const SUPPORTED_DISTROS: readonly string[] = ['debian', 'fedora'];
 
 /** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */
 export const KNOWN_DISTROS: readonly string[] = ['debian', ...ADAPTER_DISTROS];
@@ -28,7 +31,7 @@ export function osReleaseId(osRelease = '/etc/os-release'): string | undefined {
 export function detectDistro(
   explicit: string | undefined,
   osRelease = '/etc/os-release',
-  supported: readonly string[] = SUPPORTED,
+  supported: readonly string[] = SUPPORTED_DISTROS,
 ): string {
   const id = explicit || osReleaseId(osRelease);
   if (!id || !supported.includes(id)) {

@@ -73,6 +73,8 @@ export interface PreparedDistroSource {
   config: string;
   moduleSymvers: string;
   systemMap: string;
+  /** The bootable image (Fedora: kernel-core's lib/modules/<release>/vmlinuz), when the data names it. */
+  image?: string;
   /**
    * Lines the distro's headers package adds to include/generated/utsrelease.h after the build (Ubuntu:
    * "#define UTS_UBUNTU_RELEASE_ABI 91"). Append them (`appendUtsDefines`) after the last `make` that

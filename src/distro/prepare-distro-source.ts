@@ -17,7 +17,7 @@ import { withLock } from '../source/lock.js';
 import { extractRpms } from '../source/rpm.js';
 import { readRpm } from '../source/rpm-format.js';
 import { resolveInRoot } from '../source/tree-paths.js';
-import type { FileSpec, TreeFile } from './adapter-data.js';
+import type { FileSpec, TreeFile, TreeFiles } from './adapter-data.js';
 import type {
   AdapterDistro,
   Artifact,
@@ -43,6 +43,7 @@ const TREE_FILES: Record<TreeFile, string> = {
   config: 'config',
   moduleSymvers: 'Module.symvers',
   systemMap: 'System.map',
+  image: 'vmlinuz',
 };
 
 const exists = (path: string) =>
@@ -59,8 +60,9 @@ export function downloadsDir(cache: string, distro: AdapterDistro): string {
   return join(cache, 'downloads', distro);
 }
 
-function result(dir: string, stamp: Stamp, cached: boolean): PreparedDistroSource {
+function result(dir: string, stamp: Stamp, cached: boolean, files: TreeFiles): PreparedDistroSource {
   return {
+    ...(files.image ? { image: join(dir, 'files', TREE_FILES.image) } : {}),
     distro: stamp.distro,
     release: stamp.release,
     packageVersion: stamp.packageVersion,
@@ -78,6 +80,7 @@ async function readWarm(
   dir: string,
   distro: AdapterDistro,
   release: string,
+  files: TreeFiles,
 ): Promise<PreparedDistroSource | undefined> {
   let stamp: Stamp;
   try {
@@ -86,13 +89,14 @@ async function readWarm(
     return undefined;
   }
   if (stamp.format !== STAMP_FORMAT || stamp.release !== release || stamp.distro !== distro) return undefined;
-  const prepared = result(dir, stamp, true);
+  const prepared = result(dir, stamp, true, files);
   const needed = [
     join(prepared.tree, 'Makefile'),
     join(prepared.tree, '.config'),
     prepared.config,
     prepared.moduleSymvers,
     prepared.systemMap,
+    ...(prepared.image ? [prepared.image] : []),
   ];
   for (const path of needed) if (!(await exists(path))) return undefined;
   return prepared;
@@ -143,10 +147,10 @@ export async function fetchArtifacts(
   return { paths, verified };
 }
 
-/** Takes config, Module.symvers and System.map out of the binary packages into `<dir>/files`. */
+/** Takes config, Module.symvers, System.map (and the image) out of the binary packages into `<dir>/files`. */
 async function extractTreeFiles(
   dir: string,
-  files: Record<TreeFile, FileSpec>,
+  files: TreeFiles,
   packagePaths: Map<string, string>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -180,7 +184,7 @@ export interface PrepareSteps {
   distro: AdapterDistro;
   release: string;
   resolve: () => Promise<ResolvedArtifacts>;
-  files: Record<TreeFile, FileSpec>;
+  files: TreeFiles;
   makefile: Record<string, string>;
   utsDefines: string[];
   /** Creates the source tree at `tree` (must not exist) from the downloaded source artifacts (by role). */
@@ -193,20 +197,22 @@ export async function prepareDistroSource(
 ): Promise<PreparedDistroSource> {
   const cache = options.cacheDir ?? cacheRoot();
   const dir = targetDir(cache, steps.distro, steps.release);
-  const warm = await readWarm(dir, steps.distro, steps.release);
+  const warm = await readWarm(dir, steps.distro, steps.release, steps.files);
   if (warm) return warm;
   await mkdir(dir, { recursive: true });
   return withLock(
     join(dir, '.source.lock'),
     async () => {
-      const again = await readWarm(dir, steps.distro, steps.release);
+      const again = await readWarm(dir, steps.distro, steps.release, steps.files);
       if (again) return again;
       await rm(join(dir, 'source.json'), { force: true });
       options.onProgress?.(`resolving ${steps.distro} ${steps.release}`);
       const artifacts = await steps.resolve();
       const downloads = downloadsDir(cache, steps.distro);
       const fetched = await fetchArtifacts([...artifacts.source, ...artifacts.binaries], downloads, options);
-      options.onProgress?.('extracting config, Module.symvers and System.map');
+      options.onProgress?.(
+        `extracting config, Module.symvers, System.map${steps.files.image ? ' and the image' : ''}`,
+      );
       await extractTreeFiles(dir, steps.files, fetched.paths, options.signal);
       const tree = join(dir, 'source');
       await rm(tree, { recursive: true, force: true });
@@ -224,7 +230,7 @@ export async function prepareDistroSource(
         verified: fetched.verified,
       };
       await writeFile(join(dir, 'source.json'), `${JSON.stringify(stamp, null, 2)}\n`);
-      return result(dir, stamp, false);
+      return result(dir, stamp, false, steps.files);
     },
     { signal: options.signal },
   );

@@ -5,7 +5,7 @@
  * the release `uname -r` prints. Here the same values are written into the Makefile, so every later make
  * in the tree (olddefconfig, prepare, single objects) gets them without extra arguments.
  */
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { access, appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError, DistroError } from '../errors.js';
@@ -53,10 +53,9 @@ const KBUILD_ENV = [
   'MAKELEVEL',
 ];
 
-/** What `make -s kernelrelease` prints in `tree`. */
-export async function makeKernelRelease(tree: string, signal?: AbortSignal): Promise<string> {
+async function makeQuiet(tree: string, target: string, signal?: AbortSignal): Promise<string> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !KBUILD_ENV.includes(key)));
-  const result = await execa('make', ['-s', '-C', tree, 'kernelrelease'], {
+  const result = await execa('make', ['-s', '-C', tree, target], {
     reject: false,
     extendEnv: false,
     env: { ...env, LC_ALL: 'C' },
@@ -64,7 +63,7 @@ export async function makeKernelRelease(tree: string, signal?: AbortSignal): Pro
   });
   if (result.failed) {
     throw new BuildError(
-      `make kernelrelease failed in ${tree}: ${(result.stderr || result.shortMessage || '').trim()}`,
+      `make ${target} failed in ${tree}: ${(result.stderr || result.shortMessage || '').trim()}`,
       {
         hint: 'the prepared tree is broken; delete it so it is prepared again',
       },
@@ -73,10 +72,52 @@ export async function makeKernelRelease(tree: string, signal?: AbortSignal): Pro
   return result.stdout.trim().split('\n').pop() ?? '';
 }
 
+/** What `make -s kernelrelease` prints in `tree`. */
+export async function makeKernelRelease(tree: string, signal?: AbortSignal): Promise<string> {
+  return makeQuiet(tree, 'kernelrelease', signal);
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The release a real kbuild tree that is not configured yet (no include/config/auto.conf, which
+ * `make kernelrelease` needs and `make prepare` writes) will have: `make -s kernelversion` (the
+ * Makefile's version and EXTRAVERSION, or its KERNELVERSION), then the localversion* files, then
+ * CONFIG_LOCALVERSION of .config, as scripts/setlocalversion composes them (there is no .git, so no
+ * scm suffix).
+ */
+export async function unconfiguredKernelRelease(tree: string, signal?: AbortSignal): Promise<string> {
+  const version = await makeQuiet(tree, 'kernelversion', signal);
+  const files = (await readdir(tree))
+    .filter((name) => name.startsWith('localversion') && !name.endsWith('~'))
+    .sort();
+  let local = '';
+  // As setlocalversion's $(cat FILE): trailing newlines dropped.
+  for (const name of files) local += (await readFile(join(tree, name), 'utf8')).replace(/\n+$/, '');
+  const config = await readFile(join(tree, '.config'), 'utf8').catch(() => '');
+  const configLocal = /^CONFIG_LOCALVERSION="(.*)"$/m.exec(config)?.[1] ?? '';
+  return `${version}${local}${configLocal}`;
+}
+
+/**
+ * `make -s kernelrelease` must print `release`. A real kernel tree before `make prepare` cannot run it
+ * (no include/config/auto.conf): its release is composed from the same parts instead.
+ */
 export async function checkKernelRelease(tree: string, release: string, signal?: AbortSignal): Promise<void> {
-  const printed = await makeKernelRelease(tree, signal);
+  const unconfigured =
+    (await exists(join(tree, 'scripts/kconfig'))) && !(await exists(join(tree, 'include/config/auto.conf')));
+  const printed = unconfigured
+    ? await unconfiguredKernelRelease(tree, signal)
+    : await makeKernelRelease(tree, signal);
   if (printed !== release) {
-    throw new BuildError(`make kernelrelease in ${tree} prints "${printed}", not the target's "${release}"`, {
+    const what = unconfigured
+      ? `the release of ${tree} (make kernelversion, localversion*, CONFIG_LOCALVERSION) is`
+      : `make kernelrelease in ${tree} prints`;
+    throw new BuildError(`${what} "${printed}", not the target's "${release}"`, {
       hint: 'objects built from this tree would carry the wrong vermagic; the distro data (makefile rules) or the config (CONFIG_LOCALVERSION) does not fit this release',
     });
   }

@@ -30,6 +30,11 @@ export interface PrepareTestKernelOptions {
   jobs?: number;
   /** Extra config options to enable (=y), for tests that need more of the kernel. */
   extraEnable?: string[];
+  /**
+   * The top Makefile's EXTRAVERSION (e.g. `-300.fc39.x86_64`), so the kernel's release is a distro's
+   * (`6.1.192-300.fc39.x86_64`). Part of the cache key only when set: the default build keeps its key.
+   */
+  extraversion?: string;
 }
 
 // Bump when the way the test kernel is built changes: it is part of the cache key.
@@ -47,6 +52,7 @@ export function testKernelKey(parts: {
   sourceSha256: string;
   config: TestKernelConfig;
   compiler: string;
+  extraversion?: string;
 }): string {
   const text = JSON.stringify({ v: BUILDER_VERSION, ...parts });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -80,6 +86,19 @@ async function configure(src: string, config: TestKernelConfig, logFile: string,
   }
 }
 
+/** Sets the top Makefile's `EXTRAVERSION =` line, as distro kernel packages do. */
+async function setExtraversion(makefile: string, extraversion: string): Promise<void> {
+  const text = await readFile(makefile, 'utf8');
+  if (!/^EXTRAVERSION =.*$/m.test(text)) {
+    throw new BuildError(`${makefile} has no EXTRAVERSION line`, {
+      hint: 'the test kernel source is not a kernel tree as expected',
+    });
+  }
+  const updated = text.replace(/^EXTRAVERSION =.*$/m, `EXTRAVERSION = ${extraversion}`);
+  // Rewritten only when it differs: a newer Makefile would make kbuild redo work on a resumed build.
+  if (updated !== text) await writeFile(makefile, updated);
+}
+
 /**
  * The small test kernel: Debian's linux-source with a tiny livepatch-capable config, built once per set
  * of inputs (source package, config, compiler) and cached. An interrupted build resumes where make stopped.
@@ -95,7 +114,18 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
   const [uri] = await aptPackageUris([config.sourcePackage], signalOpt);
   if (!uri?.sha256) throw new BuildError(`apt gives no SHA256 for ${config.sourcePackage}`);
   const compiler = (await execa('gcc', ['--version'])).stdout.split('\n')[0] ?? 'gcc';
-  const key = testKernelKey({ sourceSha256: uri.sha256, config, compiler });
+  const extraversion = options.extraversion;
+  if (extraversion !== undefined && !/^-[A-Za-z0-9._+~-]+$/.test(extraversion)) {
+    throw new BuildError(`test kernel: invalid extraversion '${extraversion}'`, {
+      hint: "it starts with '-' and holds only letters, digits and . _ + ~ -, e.g. -300.fc39.x86_64",
+    });
+  }
+  const key = testKernelKey({
+    sourceSha256: uri.sha256,
+    config,
+    compiler,
+    ...(extraversion ? { extraversion } : {}),
+  });
   const dir = join(cache, 'targets', 'test', key);
   const manifestFile = join(dir, 'target.json');
   const readManifest = async () =>
@@ -124,6 +154,7 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
       });
       await rm(staging, { recursive: true, force: true });
     }
+    if (extraversion) await setExtraversion(join(src, 'Makefile'), extraversion);
     if (!(await exists(join(src, '.config')))) {
       progress('configuring the test kernel');
       await configure(src, config, logFile, options.signal);

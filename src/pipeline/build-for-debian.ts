@@ -1,18 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { prepareDebianSource } from '../distro/prepare-debian-source.js';
 import { readElfFile } from '../elf/index.js';
-import { PatchError, UnsupportedChangeError } from '../errors.js';
-import { buildSingleObjects } from '../kbuild/build-single-objects.js';
-import type { ObjectParent } from '../kbuild/object-parent.js';
-import { moduleNameFromPath } from '../kbuild/object-parent.js';
+import { UnsupportedChangeError } from '../errors.js';
 import { modinfoValue } from '../module/modinfo.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
-import type { TreeBuildOptions, TreeBuildResult } from './build-from-tree.js';
-import { buildFromTree } from './build-from-tree.js';
+import type { PreparedBuildOptions } from './build-for-prepared-source.js';
+import { buildForPreparedSource } from './build-for-prepared-source.js';
+import type { TreeBuildResult } from './build-from-tree.js';
 
-export type DebianBuildOptions = Omit<TreeBuildOptions, 'sourceDir' | 'config' | 'vmlinux' | 'distro'> & {
+export type DebianBuildOptions = PreparedBuildOptions & {
   /** A Debian kernel release (6.1.0-56-amd64) or "latest". */
   release: string;
   onProgress?: (message: string) => void;
@@ -32,40 +29,6 @@ async function targetVermagic(modulesDir: string): Promise<string> {
     }
   }
   throw new UnsupportedChangeError(`no module with a vermagic under ${modulesDir}`);
-}
-
-/** The target's modules by the name the kernel knows them ('-' as '_'), from its modules.order. */
-function readModuleFiles(modulesDir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const order = readFileSync(join(modulesDir, 'modules.order'), 'utf8');
-  for (const line of order.split('\n')) {
-    const path = line.trim();
-    if (path !== '') files.set(moduleNameFromPath(path), join(modulesDir, path));
-  }
-  return files;
-}
-
-/**
- * kbuild compiles objects that go into a module with -DMODULE and -DKBUILD_MODNAME: that is how a
- * single object in a prepared (never fully built) tree tells where it belongs. A module's symbols
- * (for sympos) come from the target's own .ko.
- */
-function parentFromCmdFile(
-  tree: string,
-  target: string,
-  moduleFiles: () => Map<string, string>,
-): ObjectParent {
-  const cmd = readFileSync(join(tree, dirname(target), `.${basename(target)}.cmd`), 'utf8');
-  if (!/\s-DMODULE\b/.test(cmd)) return { kind: 'vmlinux', name: 'vmlinux', via: [] };
-  const name = /-DKBUILD_MODNAME=\W*([A-Za-z0-9_-]+)/.exec(cmd)?.[1]?.replaceAll('-', '_');
-  const path = name ? moduleFiles().get(name) : undefined;
-  if (!name || !path) {
-    throw new UnsupportedChangeError(
-      `${target} is built for a module${name ? ` (${name})` : ''} the target kernel does not ship`,
-      { hint: "only modules listed in the target's modules.order can be patched" },
-    );
-  }
-  return { kind: 'module', name, path, via: [] };
 }
 
 /**
@@ -92,43 +55,20 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
   if (release === 'latest') {
     options.onEvent?.({ kind: 'note', message: `Debian kernel latest is ${target.release}` });
   }
-  const vermagic = await targetVermagic(target.modulesDir ?? '');
-  let modules: Map<string, string> | undefined;
-  const moduleFiles = () => {
-    modules ??= readModuleFiles(target.modulesDir ?? '');
-    return modules;
-  };
-  const result = await buildFromTree({
-    ...rest,
-    sourceDir: source.tree,
-    config: join(source.tree, '.config'),
-    distro: {
-      kallsyms: target.symbols.path,
+  const result = await buildForPreparedSource(
+    {
+      label: `Debian kernel ${target.release}`,
+      tree: source.tree,
+      config: join(source.tree, '.config'),
+      symbols: target.symbols.path,
       moduleSymvers: target.moduleSymvers,
       // The headers package is made for M= builds: its Module.symvers gives modpost the CRCs.
       moduleBuildDir: target.buildDir,
-      vermagic,
-      buildTouchedObjects: async (touched) => {
-        const headers = touched.filter((file) => !file.endsWith('.c'));
-        if (headers.length > 0) {
-          throw new PatchError(`the patch changes ${headers.join(', ')}, not only .c files`, {
-            hint: 'finding every object a header reaches needs a full kernel build; not supported for distro kernels yet',
-          });
-        }
-        await buildSingleObjects(
-          source.tree,
-          touched.map((file) => file.replace(/\.c$/, '.o')),
-          {
-            logFile: join(source.tree, '.kpatch-build-objects.log'),
-            ...(options.jobs ? { jobs: options.jobs } : {}),
-            ...(options.onCommand ? { onCommand: options.onCommand } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-          },
-        );
-      },
-      parentOf: (object) => parentFromCmdFile(source.tree, object, moduleFiles),
+      ...(target.modulesDir ? { modulesDir: target.modulesDir } : {}),
       image: target.image,
+      vermagic: await targetVermagic(target.modulesDir ?? ''),
     },
-  });
+    rest,
+  );
   return { ...result, timings: { ...sourceTimings, ...result.timings } };
 }

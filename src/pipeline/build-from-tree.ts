@@ -49,11 +49,12 @@ export interface TreeBuildOptions {
     moduleSymvers: string;
     /** Where the livepatch module is built (`make -C`). */
     moduleBuildDir: string;
-    vermagic: string;
+    /** The vermagic of the target's own modules; the check is skipped when it is not known. */
+    vermagic?: string;
     buildTouchedObjects: (touched: string[]) => Promise<void>;
     parentOf: (target: string) => ObjectParent;
-    /** The target's bootable image (for --verify). */
-    image: string;
+    /** The target's bootable image (for --verify), when fetched. */
+    image?: string;
   };
   /** Each command line before it runs (make, the compiles), for -d. */
   onCommand?: (command: string) => void;
@@ -283,7 +284,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
         affected.objects.flatMap((o) => (o.parent.kind === 'module' ? [resolve(tree, o.parent.path)] : [])),
       ),
     ];
-    const expectedVermagic = distro?.vermagic ?? (await treeVermagic(tree));
+    const expectedVermagic = distro ? distro.vermagic : await treeVermagic(tree);
     const module = await buildLivepatchModule({
       spec: plan.spec,
       buildDir: distro?.moduleBuildDir ?? tree,
@@ -305,7 +306,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       changes: plan.changes,
       parents: parentNames,
       targetModules,
-      image: distro?.image ?? ((await exists(treeImage)) ? treeImage : undefined),
+      image: distro ? distro.image : (await exists(treeImage)) ? treeImage : undefined,
       workDir: options.keepWorkDir ? workDir : undefined,
       timings,
     };

@@ -6,11 +6,12 @@ import { ADAPTER_DISTROS } from '../../src/distro/distro-adapter.js';
 import { distroAdapter } from '../../src/distro/distro-adapters.js';
 import {
   appendUtsDefines,
+  checkKernelRelease,
   makeKernelRelease,
   setMakefileVariables,
   utsDefineLines,
 } from '../../src/distro/release-rules.js';
-import { DistroError } from '../../src/errors.js';
+import { BuildError, DistroError } from '../../src/errors.js';
 import { tempDir } from '../source/helpers.js';
 import { writeFakeKernel } from './distro-fixtures.js';
 
@@ -135,6 +136,42 @@ describe('release rules', () => {
       expect(await makeKernelRelease(tree)).toBe(expected);
     } finally {
       delete process.env.LOCALVERSION;
+    }
+  });
+
+  // A real kbuild tree (scripts/kconfig) before make prepare cannot run `make kernelrelease` (it needs
+  // include/config/auto.conf): the release is composed from kernelversion, localversion* and .config.
+  it.each([
+    ['the Makefile alone', '', '', undefined],
+    ['a localversion file', '-dirty\n', '', '6.5.6-300.fc39.x86_64-dirty'],
+    ['CONFIG_LOCALVERSION', '', 'CONFIG_LOCALVERSION="-custom"\n', '6.5.6-300.fc39.x86_64-custom'],
+  ])('checks the release of an unconfigured kbuild tree: %s', async (_name, localversion, config, wrong) => {
+    const tree = await tempDir();
+    await mkdir(join(tree, 'scripts/kconfig'), { recursive: true });
+    await writeFile(
+      join(tree, 'Makefile'),
+      [
+        'VERSION = 6',
+        'PATCHLEVEL = 5',
+        'SUBLEVEL = 6',
+        'EXTRAVERSION = -300.fc39.x86_64',
+        'KERNELVERSION = $(VERSION).$(PATCHLEVEL).$(SUBLEVEL)$(EXTRAVERSION)',
+        'kernelversion:',
+        '\t@echo $(KERNELVERSION)',
+        'kernelrelease:',
+        '\t@echo "kernelrelease needs include/config/auto.conf" >&2; exit 2',
+        '',
+      ].join('\n'),
+    );
+    if (localversion) await writeFile(join(tree, 'localversion-x'), localversion);
+    await writeFile(join(tree, '.config'), `CONFIG_64BIT=y\n${config}`);
+    const check = checkKernelRelease(tree, '6.5.6-300.fc39.x86_64');
+    if (wrong === undefined) await expect(check).resolves.toBeUndefined();
+    else {
+      await expect(check).rejects.toThrow(BuildError);
+      await expect(checkKernelRelease(tree, '6.5.6-300.fc39.x86_64')).rejects.toThrow(
+        `CONFIG_LOCALVERSION) is "${wrong}", not the target's`,
+      );
     }
   });
 

@@ -21,15 +21,33 @@ describe('detectDistro', () => {
 
   it('prefers --distro over os-release', async () => {
     expect(detectDistro('debian', await osRelease('ID=fedora\n'))).toBe('debian');
+    expect(detectDistro('fedora', await osRelease('ID=debian\n'))).toBe('fedora');
+  });
+
+  it('accepts Fedora (its livepatch builds are proven)', async () => {
+    expect(detectDistro(undefined, await osRelease('NAME="Fedora Linux"\nID=fedora\n'))).toBe('fedora');
   });
 
   it.each([
-    ['ID=fedora\n', /distro "fedora" is not supported/],
+    ['ID=centos\n', /distro "centos" is not supported/],
+    ['ID=ubuntu\n', /distro "ubuntu" is not supported/],
     ['NAME=x\n', /distro "unknown" is not supported/],
   ])('refuses %j with the supported list', async (text, message) => {
     const file = await osRelease(text);
     expect(() => detectDistro(undefined, file)).toThrow(DistroError);
     expect(() => detectDistro(undefined, file)).toThrow(message);
+  });
+
+  it('names the supported distros in the hint', async () => {
+    const file = await osRelease('ID=rocky\n');
+    const error = (() => {
+      try {
+        return detectDistro(undefined, file);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect((error as DistroError).hint).toMatch(/supported today: debian, fedora \(--distro NAME\)/);
   });
 
   it('says how to name the distro when os-release cannot be read', () => {
@@ -49,7 +67,9 @@ describe("detectDistro with the adapters' IDs", () => {
     const file = await osRelease(text);
     expect(osReleaseId(file)).toBe(id);
     expect(detectDistro(undefined, file, KNOWN_DISTROS)).toBe(id);
-    expect(() => detectDistro(undefined, file)).toThrow(/is not supported/); // kpatch-build's list is unchanged
+    // kpatch-build's own list: only the adapters whose builds are proven (Fedora).
+    if (id === 'fedora') expect(detectDistro(undefined, file)).toBe('fedora');
+    else expect(() => detectDistro(undefined, file)).toThrow(/is not supported/);
   });
 
   it('still refuses an ID nobody handles, listing the known ones', async () => {

@@ -161,6 +161,19 @@ export interface RpmFixture {
   candidate?: Partial<Record<string, number>>;
   /** The SRPM's distro patch, if not distroPatch(...) (e.g. one that does not apply). */
   patch?: string;
+  /** A real kernel instead of the fake tree: its source tarball and the files its build produced. */
+  real?: RealKernelFiles;
+}
+
+export interface RealKernelFiles {
+  /** The source tarball (.tar.xz) and its top directory (e.g. "linux-source-6.1"). */
+  tarball: string;
+  topDir: string;
+  config: string;
+  moduleSymvers: string;
+  systemMap: string;
+  /** The bootable image (bzImage), packaged as lib/modules/<release>/vmlinuz. */
+  image: string;
 }
 
 const RPM_DEFINES = [
@@ -178,11 +191,14 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
   const sources = join(top, 'SOURCES');
   await mkdir(sources, { recursive: true });
   const [v = 0, p = 0, s = 0] = fx.version.split('.').map(Number);
-  const tarDir = join(work, 'tar');
-  await writeFakeKernel(join(tarDir, `linux-${fx.version}`), { version: v, patchlevel: p, sublevel: s });
-  await execa('tar', ['cJf', join(sources, `linux-${fx.version}.tar.xz`), `linux-${fx.version}`], {
-    cwd: tarDir,
-  });
+  const topDir = fx.real?.topDir ?? `linux-${fx.version}`;
+  if (fx.real) {
+    await copyFile(fx.real.tarball, join(sources, `linux-${fx.version}.tar.xz`));
+  } else {
+    const tarDir = join(work, 'tar');
+    await writeFakeKernel(join(tarDir, topDir), { version: v, patchlevel: p, sublevel: s });
+    await execa('tar', ['cJf', join(sources, `linux-${fx.version}.tar.xz`), topDir], { cwd: tarDir });
+  }
   await writeFile(join(sources, 'distro.patch'), fx.patch ?? distroPatch(`${fx.id} ${fx.release}`));
   const header = [
     `Name: kernel`,
@@ -201,22 +217,30 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
       'fixture',
       '%prep',
       '%setup -q -c -n kernel-%{version}',
-      'cd linux-%{version}',
+      `cd ${topDir}`,
       '%patch -P 1 -p1',
       'cd ..',
-      'mv linux-%{version} linux-%{version}-%{release}.%{_target_cpu}',
+      `mv ${topDir} linux-%{version}-%{release}.%{_target_cpu}`,
       '%build',
       '%files',
       '',
     ].join('\n'),
   );
   const rel = fx.release;
-  await writeFile(
-    join(sources, 'config'),
-    `CONFIG_LOCALVERSION=""\nCONFIG_${fx.id.toUpperCase()}_FIXTURE=y\n`,
-  );
-  await writeFile(join(sources, 'Module.symvers'), '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n');
-  await writeFile(join(sources, 'System.map'), `ffffffff81000000 T _text ${fx.id}\n`);
+  if (fx.real) {
+    await copyFile(fx.real.config, join(sources, 'config'));
+    await copyFile(fx.real.moduleSymvers, join(sources, 'Module.symvers'));
+    await copyFile(fx.real.systemMap, join(sources, 'System.map'));
+    await copyFile(fx.real.image, join(sources, 'vmlinuz'));
+  } else {
+    await writeFile(
+      join(sources, 'config'),
+      `CONFIG_LOCALVERSION=""\nCONFIG_${fx.id.toUpperCase()}_FIXTURE=y\n`,
+    );
+    await writeFile(join(sources, 'Module.symvers'), '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n');
+    await writeFile(join(sources, 'System.map'), `ffffffff81000000 T _text ${fx.id}\n`);
+    await writeFile(join(sources, 'vmlinuz'), `fake vmlinuz ${fx.id}\n`);
+  }
   await writeFile(
     join(sources, 'kernel-bin.spec'),
     [
@@ -236,6 +260,7 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
       `cp %{_sourcedir}/config %{buildroot}/usr/src/kernels/${rel}/.config`,
       `cp %{_sourcedir}/Module.symvers %{buildroot}/usr/src/kernels/${rel}/Module.symvers`,
       `cp %{_sourcedir}/System.map %{buildroot}/lib/modules/${rel}/System.map`,
+      `cp %{_sourcedir}/vmlinuz %{buildroot}/lib/modules/${rel}/vmlinuz`,
       `ln -s ../../lib/modules/${rel} %{buildroot}/usr/src/kernels/${rel}/modules-link`,
       '%files devel',
       '/usr/src/kernels',
@@ -244,7 +269,9 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
       '',
     ].join('\n'),
   );
-  const common = ['-D', `_topdir ${top}`, '-D', `dist ${fx.dist}`, ...RPM_DEFINES];
+  // A real kernel's 139 MB tarball is already compressed: gzip -1 payloads keep rpmbuild fast.
+  const payload = fx.real ? ['-D', '_source_payload w1.gzdio', '-D', '_binary_payload w1.gzdio'] : [];
+  const common = ['-D', `_topdir ${top}`, '-D', `dist ${fx.dist}`, ...RPM_DEFINES, ...payload];
   await execa('rpmbuild', ['-bs', ...common, join(sources, 'kernel.spec')]);
   await execa('rpmbuild', ['-bb', '--target', 'x86_64', ...common, join(sources, 'kernel-bin.spec')]);
   const base = `${fx.version}-${fx.relBase}${fx.dist}`;

@@ -128,6 +128,10 @@ describe('RPM distro adapters against a loopback mirror', () => {
         `CONFIG_${fx.id.toUpperCase()}_FIXTURE=y`,
       );
       expect(await readFile(prepared.systemMap, 'utf8')).toContain(`_text ${fx.id}`);
+      // Only Fedora's data names the image (kernel-core's vmlinuz, for --verify).
+      if (fx.id === 'fedora')
+        expect(await readFile(prepared.image ?? '', 'utf8')).toBe('fake vmlinuz fedora\n');
+      else expect(prepared.image).toBeUndefined();
       expect(await readFile(prepared.moduleSymvers, 'utf8')).toContain('printk');
       expect(await makeKernelRelease(prepared.tree)).toBe(fx.release);
       expect(await readFile(join(prepared.tree, 'Makefile'), 'utf8')).toContain(

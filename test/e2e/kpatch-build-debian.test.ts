@@ -146,7 +146,7 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
   });
 
   it.each([
-    [['--distro', 'fedora', '-a', 'latest'], /distro "fedora" is not supported/],
+    [['--distro', 'centos', '-a', 'latest'], /distro "centos" is not supported/],
     [['--distro', 'debian', '-a', '6.18.44-custom'], /"6\.18\.44-custom" is not a Debian kernel release/],
   ])('refuses %j before fetching anything (exit 66)', async (args, message) => {
     const result = await runBin('kpatch-build', [...args, `${EXAMPLES}cmdline.patch`]);

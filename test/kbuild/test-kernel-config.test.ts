@@ -31,6 +31,7 @@ describe('testKernelKey', () => {
     ['source', { ...base, sourceSha256: 'b'.repeat(64) }],
     ['config', { ...base, config: { ...config, enable: [...config.enable, 'FUTEX'] } }],
     ['compiler', { ...base, compiler: 'gcc 13' }],
+    ['extraversion', { ...base, extraversion: '-300.fc39.x86_64' }],
   ])('changes when the %s changes', (_, changed) => {
     expect(testKernelKey(changed)).not.toBe(testKernelKey(base));
   });

@@ -1,0 +1,173 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDistroData } from '../../src/distro/distro-data.js';
+import type { TargetKernel } from '../../src/distro/target.js';
+import type { TestKernelConfig } from '../../src/kbuild/prepare-test-kernel.js';
+import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
+import { extractDeb } from '../../src/source/deb.js';
+import { fetchDebPackages } from '../../src/source/fetch-packages.js';
+import { buildKernelRpms, publishRpms, type RpmFixture } from '../distro/distro-fixtures.js';
+import { type DirectoryServer, serveDirectory } from '../source/helpers.js';
+import { EXAMPLES, REPO } from './support/paths.js';
+import { runBin } from './support/run-bin.js';
+
+const RELEASE = '6.1.192-300.fc39.x86_64';
+
+// A distro patch the SRPM's %prep applies (README only: the built kernel is the unpatched source's).
+const README_PATCH = [
+  '--- a/README',
+  '+++ b/README',
+  '@@ -1,6 +1,8 @@',
+  ' Linux kernel',
+  ' ============',
+  ' ',
+  '+Fedora fixture: applied by the SRPM %prep',
+  '+',
+  ' There are several guides for kernel developers and users. These guides can',
+  ' be rendered in a number of formats, like HTML and PDF. Please read',
+  ' Documentation/admin-guide/README.rst first.',
+  '',
+].join('\n');
+
+// kpatch-build for an RPM distro by release, against a real kernel packaged as Fedora packages it: the
+// test kernel's source and build (release 6.1.192-300.fc39.x86_64) as a kernel SRPM whose %prep unpacks
+// the real tarball, kernel-devel (.config, Module.symvers) and kernel-core (System.map, vmlinuz), served
+// in koji's layout on 127.0.0.1. The module must load into that kernel and change its behaviour.
+describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layout)', () => {
+  let kernel: TargetKernel;
+  let work: string;
+  let cacheDir: string;
+  let out: string;
+  let server: DirectoryServer;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    kernel = await prepareTestKernel({ extraversion: '-300.fc39.x86_64' });
+    expect(kernel.release).toBe(RELEASE);
+    work = await mkdtemp(join(tmpdir(), 'e2e-kpatch-fedora-'));
+    const { sourcePackage, sourceTarball } = loadDistroData<TestKernelConfig>('test-kernel');
+    const [deb] = await fetchDebPackages([sourcePackage]);
+    if (!deb) throw new Error(`${sourcePackage} was not downloaded`);
+    await extractDeb(deb.path, join(work, 'deb'), { filter: [sourceTarball] });
+    const fx: RpmFixture = {
+      id: 'fedora',
+      release: RELEASE,
+      version: '6.1.192',
+      relBase: '300',
+      dist: '.fc39',
+      patch: README_PATCH,
+      real: {
+        tarball: join(work, 'deb', sourceTarball),
+        topDir: 'linux-source-6.1',
+        config: kernel.config,
+        moduleSymvers: kernel.moduleSymvers,
+        systemMap: kernel.symbols.path,
+        image: kernel.image,
+      },
+    };
+    const rpms = await buildKernelRpms(join(work, 'build'), fx);
+    const root = join(work, 'mirror');
+    server = await serveDirectory(root);
+    await publishRpms(root, server.url, fx, rpms);
+    await rm(join(work, 'deb'), { recursive: true, force: true });
+    await rm(join(work, 'build'), { recursive: true, force: true });
+    cacheDir = join(work, 'cache');
+    out = join(work, 'out');
+    env = { KPATCH_MIRROR_FEDORA: server.url, CACHEDIR: cacheDir };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('builds examples/cmdline.patch from the SRPM and proves it in a VM booting kernel-core vmlinuz', async () => {
+    const result = await runBin(
+      'kpatch-build',
+      [
+        '--distro',
+        'fedora',
+        '-a',
+        RELEASE,
+        '-o',
+        out,
+        '--verify',
+        '--check',
+        'grep -q " livepatch=1$" /proc/cmdline',
+        `${EXAMPLES}cmdline.patch`,
+      ],
+      env,
+    );
+    const log = result.stderr;
+    expect(log).toContain(`Fedora kernel ${RELEASE}: preparing its source (cached)`);
+    expect(log).toContain(`make olddefconfig modules_prepare for ${RELEASE}`);
+    expect(log).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
+    expect(log).toContain('Patched objects: vmlinux');
+    expect(log).toContain(`SUCCESS: ${out}/livepatch-cmdline.ko`);
+    // The VM boots the image taken from kernel-core, not the test kernel's own bzImage.
+    const image = join(cacheDir, 'targets/fedora', RELEASE, 'files/vmlinuz');
+    expect(log).toContain(`Verifying livepatch-cmdline.ko in a VM (${image})`);
+    expect(await readFile(image)).toEqual(await readFile(kernel.image));
+    expect(log).toMatch(/verify: PASS check #1 fails before loading: failed as expected/);
+    expect(log).toMatch(/verify: PASS check #1 passes with the livepatch: ok/);
+    expect(log).toMatch(/verify: PASS check #1 fails after unloading: failed as expected/);
+    expect(log).toMatch(/verify: SUCCESS/);
+    expect(result.exitCode).toBe(0);
+    // The tree is the SRPM's %prep output (its patch applied), made to say the release.
+    const tree = join(cacheDir, 'targets/fedora', RELEASE, 'source');
+    expect(await readFile(join(tree, 'README'), 'utf8')).toContain(
+      'Fedora fixture: applied by the SRPM %prep',
+    );
+    expect(await readFile(join(tree, 'include/config/kernel.release'), 'utf8')).toBe(`${RELEASE}\n`);
+    const downloaded = server.requests.filter((r) => r.status === 200).map((r) => r.path);
+    expect(downloaded).toEqual([
+      '/packages/kernel/6.1.192/300.fc39/src/kernel-6.1.192-300.fc39.src.rpm',
+      '/packages/kernel/6.1.192/300.fc39/x86_64/kernel-devel-6.1.192-300.fc39.x86_64.rpm',
+      '/packages/kernel/6.1.192/300.fc39/x86_64/kernel-core-6.1.192-300.fc39.x86_64.rpm',
+    ]);
+  });
+
+  it('builds again from the cache without the mirror and without preparing the tree again', async () => {
+    const before = server.requests.length;
+    const started = performance.now();
+    const result = await runBin(
+      'kpatch-build',
+      ['--distro', 'fedora', '-a', RELEASE, '-o', out, '-n', 'again', `${EXAMPLES}cmdline.patch`],
+      env,
+    );
+    expect(result.stderr).toContain(`SUCCESS: ${out}/again.ko`);
+    expect(result.stderr).not.toContain('modules_prepare');
+    expect(result.exitCode).toBe(0);
+    expect(server.requests.length).toBe(before);
+    expect(performance.now() - started).toBeLessThan(60_000);
+  });
+
+  it('refuses a change to a module: the modules of a Fedora kernel are not fetched (exit 2)', async () => {
+    const result = await runBin(
+      'kpatch-build',
+      ['--distro', 'fedora', '-a', RELEASE, '-o', out, `${REPO}test/fixtures/patches/module-late.patch`],
+      env,
+    );
+    expect(result.stderr).toMatch(
+      /samples\/kobject\/kobject-example\.o is built for a module \(kobject_example\); the modules of Fedora kernel 6\.1\.192-300\.fc39\.x86_64 are not fetched/,
+    );
+    expect(result.exitCode).toBe(2);
+  });
+
+  it.each([
+    [['-a', '6.1.0-56-amd64'], /"6\.1\.0-56-amd64" is not a fedora kernel release/],
+    [['-a', 'latest'], /"latest" is not a fedora kernel release/],
+  ])('refuses %j before fetching anything (exit 66)', async (args, message) => {
+    const before = server.requests.length;
+    const result = await runBin(
+      'kpatch-build',
+      ['--distro', 'fedora', ...args, `${EXAMPLES}cmdline.patch`],
+      env,
+    );
+    expect(result.stderr).toMatch(message);
+    expect(result.exitCode).toBe(66);
+    expect(server.requests.length).toBe(before);
+  });
+});
