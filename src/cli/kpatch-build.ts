@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.sourcerpm !== undefined) {
     throw new UsageError('-r/--sourcerpm (a kernel SRPM) is not wired into kpatch-build yet', {
-      hint: 'RPM-based sources can be prepared (docs/distros.md) but building for them is not proven; use -s with a built tree',
+      hint: "for Fedora, --distro fedora -a RELEASE fetches and verifies the release's own SRPM; a local SRPM is not supported yet",
     });
   }
   if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
