@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { debianLayout } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import { distroAdapter } from '../distro/distro-adapters.js';
+import { releaseFromSrpm } from '../distro/local-srpm.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
@@ -33,6 +34,8 @@ patches that change only .c files (of vmlinux; Debian also of its modules).
                             (Debian), 6.5.6-300.fc39.x86_64 (Fedora)
   --distro NAME             the target's distro (default: from /etc/os-release); supported: debian,
                             fedora (mirror: $KPATCH_MIRROR_FEDORA)
+  -r, --sourcerpm SRPM      Fedora: build from this kernel SRPM instead of the release's published one
+                            (checked by its digests and its name-version-release; -a defaults to it)
   -s, --sourcedir DIR       instead: a kernel tree built for the target kernel
   -c, --config FILE         its .config (default DIR/.config)
   -v, --vmlinux FILE        its vmlinux (default DIR/vmlinux)
@@ -57,7 +60,7 @@ patches that change only .c files (of vmlinux; Debian also of its modules).
   --version                 print the version
   -h, --help                this text
 
-Not yet: -r (kernel SRPMs), Ubuntu and the RHEL family (their sources can be prepared, building for
+Not yet: Ubuntu and the RHEL family (their sources can be prepared, building for
 them is not proven); header changes for distro kernels. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
@@ -68,13 +71,25 @@ Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch doe
 async function buildForDistroRelease(
   distro: string | undefined,
   archversion: string | undefined,
+  sourceRpm: string | undefined,
   common: Omit<DebianBuildOptions, 'release'>,
 ) {
   const id = detectDistro(distro);
-  const release = archversion ?? osRelease();
+  if (sourceRpm !== undefined && id !== 'fedora') {
+    throw new UsageError(`-r/--sourcerpm is for RPM distros; the target distro is ${id}`, {
+      hint: 'pass --distro fedora (the RPM distro proven today)',
+    });
+  }
+  // kpatch-build -r without -a: the kernel the SRPM builds is the target.
+  const release = archversion ?? (sourceRpm ? await releaseFromSrpm(resolve(sourceRpm)) : osRelease());
   if (id === 'fedora') {
     distroAdapter(id).parseRelease(release); // refuses a non-Fedora release name (or "latest"), with a hint
-    return buildForRpmDistro({ ...common, distro: 'fedora', release });
+    return buildForRpmDistro({
+      ...common,
+      distro: 'fedora',
+      release,
+      ...(sourceRpm ? { sourceRpm: resolve(sourceRpm) } : {}),
+    });
   }
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });
@@ -134,9 +149,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
-  if (values.sourcerpm !== undefined) {
-    throw new UsageError('-r/--sourcerpm (a kernel SRPM) is not wired into kpatch-build yet', {
-      hint: "for Fedora, --distro fedora -a RELEASE fetches and verifies the release's own SRPM; a local SRPM is not supported yet",
+  if (values.sourcerpm !== undefined && values.sourcedir !== undefined) {
+    throw new UsageError('-r/--sourcerpm and -s/--sourcedir are two different sources', {
+      hint: 'give one of them',
     });
   }
   if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
@@ -189,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
             ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
             : {}),
         })
-      : await buildForDistroRelease(values.distro, values.archversion, common);
+      : await buildForDistroRelease(values.distro, values.archversion, values.sourcerpm, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal
     const verified = values.verify ? await verifyInVm(result, values.check, signal) : undefined;
     if (values.json) {

@@ -59,6 +59,11 @@ export interface ResolveOptions {
 }
 
 export interface PrepareDistroOptions extends ResolveOptions {
+  /**
+   * A local source package to use instead of downloading the release's (kpatch-build -r SRPM): checked
+   * by its own digests and against the release's name and version.
+   */
+  sourcePackage?: string;
   onProgress?: (message: string) => void;
   onDownload?: (file: string, progress: DownloadProgress) => void;
 }

@@ -8,7 +8,7 @@
  * indexes, or the RPM's own digests). A warm call reads the stamp and checks the files exist: no network.
  */
 import { access, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DistroError, SourceError } from '../errors.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDebs } from '../source/deb.js';
@@ -37,6 +37,8 @@ interface Stamp {
   packageVersion: string;
   utsDefines: string[];
   verified: Record<string, string>;
+  /** SHA256 of the local source package the tree was made from (-r), if one was given. */
+  localSource?: string;
 }
 
 const TREE_FILES: Record<TreeFile, string> = {
@@ -76,12 +78,9 @@ function result(dir: string, stamp: Stamp, cached: boolean, files: TreeFiles): P
   };
 }
 
-async function readWarm(
-  dir: string,
-  distro: AdapterDistro,
-  release: string,
-  files: TreeFiles,
-): Promise<PreparedDistroSource | undefined> {
+/** The prepared tree, when it is complete and made from the same inputs (the same local package, or none). */
+async function readWarm(dir: string, steps: PrepareSteps): Promise<PreparedDistroSource | undefined> {
+  const { distro, release, files } = steps;
   let stamp: Stamp;
   try {
     stamp = JSON.parse(await readFile(join(dir, 'source.json'), 'utf8')) as Stamp;
@@ -89,6 +88,7 @@ async function readWarm(
     return undefined;
   }
   if (stamp.format !== STAMP_FORMAT || stamp.release !== release || stamp.distro !== distro) return undefined;
+  if (stamp.localSource !== steps.localSource?.sha256) return undefined;
   const prepared = result(dir, stamp, true, files);
   const needed = [
     join(prepared.tree, 'Makefile'),
@@ -187,6 +187,8 @@ export interface PrepareSteps {
   files: TreeFiles;
   makefile: Record<string, string>;
   utsDefines: string[];
+  /** A local source package standing in for the artifact of this role (kpatch-build -r), already checked. */
+  localSource?: { role: string; path: string; sha256: string; verified: string };
   /** Creates the source tree at `tree` (must not exist) from the downloaded source artifacts (by role). */
   unpackSource: (paths: Map<string, string>, tree: string, logFile: string) => Promise<void>;
 }
@@ -197,19 +199,25 @@ export async function prepareDistroSource(
 ): Promise<PreparedDistroSource> {
   const cache = options.cacheDir ?? cacheRoot();
   const dir = targetDir(cache, steps.distro, steps.release);
-  const warm = await readWarm(dir, steps.distro, steps.release, steps.files);
+  const warm = await readWarm(dir, steps);
   if (warm) return warm;
   await mkdir(dir, { recursive: true });
   return withLock(
     join(dir, '.source.lock'),
     async () => {
-      const again = await readWarm(dir, steps.distro, steps.release, steps.files);
+      const again = await readWarm(dir, steps);
       if (again) return again;
       await rm(join(dir, 'source.json'), { force: true });
       options.onProgress?.(`resolving ${steps.distro} ${steps.release}`);
       const artifacts = await steps.resolve();
       const downloads = downloadsDir(cache, steps.distro);
-      const fetched = await fetchArtifacts([...artifacts.source, ...artifacts.binaries], downloads, options);
+      const local = steps.localSource;
+      const source = artifacts.source.filter((a) => a.role !== local?.role);
+      const fetched = await fetchArtifacts([...source, ...artifacts.binaries], downloads, options);
+      if (local) {
+        fetched.paths.set(local.role, local.path);
+        fetched.verified[basename(local.path)] = local.verified;
+      }
       options.onProgress?.(
         `extracting config, Module.symvers, System.map${steps.files.image ? ' and the image' : ''}`,
       );
@@ -228,6 +236,7 @@ export async function prepareDistroSource(
         packageVersion: artifacts.packageVersion,
         utsDefines: steps.utsDefines,
         verified: fetched.verified,
+        ...(local ? { localSource: local.sha256 } : {}),
       };
       await writeFile(join(dir, 'source.json'), `${JSON.stringify(stamp, null, 2)}\n`);
       return result(dir, stamp, false, steps.files);

@@ -15,6 +15,7 @@ import {
   type RpmData,
 } from './adapter-data.js';
 import type { AdapterDistro, DistroAdapter, PrepareDistroOptions, ResolveOptions } from './distro-adapter.js';
+import { checkLocalSrpm } from './local-srpm.js';
 import { prepareDistroSource } from './prepare-distro-source.js';
 import { resolveRpmArtifacts } from './rpm-artifacts.js';
 import { prepFromSrpm } from './srpm-prep.js';
@@ -43,10 +44,19 @@ export function rpmAdapter(id: RpmDistro): DistroAdapter {
           { package: f.package, path: expand(f.path, `files.${k}`) },
         ]),
       ) as RpmData['files'];
+      const localSource = options.sourcePackage
+        ? await checkLocalSrpm(options.sourcePackage, {
+            name: data.source.name,
+            version: values.version ?? '',
+            rel: values.rel ?? '',
+            release,
+          })
+        : undefined;
       return prepareDistroSource(
         {
           distro: id,
           release,
+          ...(localSource ? { localSource } : {}),
           resolve: () => resolveArtifacts(release, options),
           files,
           makefile: Object.fromEntries(

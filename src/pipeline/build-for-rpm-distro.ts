@@ -35,6 +35,8 @@ export type RpmDistroBuildOptions = PreparedBuildOptions & {
   release: string;
   /** Replaces the distro's base URLs (else KPATCH_MIRROR_<ID>, else the data's). */
   mirror?: string;
+  /** A local kernel SRPM to build from instead of the distro's (kpatch-build -r). */
+  sourceRpm?: string;
   cacheDir?: string;
   onProgress?: (message: string) => void;
   onDownload?: (progress: PackageProgress) => void;
@@ -96,12 +98,13 @@ async function prepareForKbuild(source: PreparedDistroSource, options: RpmDistro
 
 /** A livepatch for an RPM distro's kernel release, from its prepared source; no kernel build. */
 export async function buildForRpmDistro(options: RpmDistroBuildOptions): Promise<TreeBuildResult> {
-  const { distro, release, mirror, cacheDir, onProgress, onDownload, ...rest } = options;
+  const { distro, release, mirror, sourceRpm, cacheDir, onProgress, onDownload, ...rest } = options;
   const label = `${NAMES[distro]} kernel ${release}`;
   options.onEvent?.({ kind: 'phase', message: `${label}: preparing its source (cached)` });
   const files: string[] = [];
   const source = await distroAdapter(distro).prepareSource(release, {
     ...(mirror ? { mirror } : {}),
+    ...(sourceRpm ? { sourcePackage: sourceRpm } : {}),
     ...(cacheDir ? { cacheDir } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),

@@ -28,8 +28,12 @@ describe('bin/kpatch-build arguments', () => {
     [[], /no patch given/],
     [['--bogus', 'x.patch'], /Unknown option '--bogus'/],
     [
-      ['-r', 'kernel.src.rpm', 'x.patch'],
-      /-r\/--sourcerpm \(a kernel SRPM\) is not wired into kpatch-build yet/,
+      ['--distro', 'debian', '-r', 'kernel.src.rpm', 'x.patch'],
+      /-r\/--sourcerpm is for RPM distros; the target distro is debian/,
+    ],
+    [
+      ['-s', '.', '-r', 'kernel.src.rpm', 'x.patch'],
+      /-r\/--sourcerpm and -s\/--sourcedir are two different sources/,
     ],
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
     [['--oot-module', 'm.ko', '--oot-module-src', '.', 'x.patch'], /--oot-module works with -s for now/],

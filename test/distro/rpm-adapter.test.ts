@@ -163,6 +163,35 @@ describe('RPM distro adapters against a loopback mirror', () => {
     expect((error as KpatchError).message).toContain(file);
   });
 
+  it('a local SRPM (-r) replaces the published one, and a tree made from another source is made again', async () => {
+    const fx = cases[0]!;
+    const rpms = await rpmsFor(fx);
+    const { server, cacheDir } = await mirror(fx);
+    const adapter = distroAdapter(fx.id);
+    const fromMirror = await adapter.prepareSource(fx.release, { mirror: server.url, cacheDir });
+    expect(fromMirror.cached).toBe(false);
+    const local = await adapter.prepareSource(fx.release, {
+      mirror: server.url,
+      cacheDir,
+      sourcePackage: rpms.source!,
+    });
+    expect(local.cached).toBe(false);
+    expect(Object.entries(local.verified).find(([name]) => name.endsWith('.src.rpm'))?.[1]).toMatch(
+      /^local file .*\.src\.rpm: rpm /,
+    );
+    const srpmDownloads = server.requests.filter((r) => r.path.endsWith('.src.rpm') && r.status === 200);
+    expect(srpmDownloads).toHaveLength(1); // the mirror's, for the first tree only
+    const again = await adapter.prepareSource(fx.release, {
+      mirror: server.url,
+      cacheDir,
+      sourcePackage: rpms.source!,
+    });
+    expect(again.cached).toBe(true);
+    await expect(
+      adapter.prepareSource(fx.release, { mirror: server.url, cacheDir, sourcePackage: rpms.devel! }),
+    ).rejects.toThrow(/is not a source package, not kernel-6\.5\.6-300\.fc39/);
+  });
+
   it('refuses a release none of the repositories has, listing them', async () => {
     const { server, cacheDir } = await mirror(cases[1]!);
     const error = await distroAdapter('centos')

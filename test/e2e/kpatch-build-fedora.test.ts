@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { EXAMPLES, REPO } from './support/paths.js';
 import { runBin } from './support/run-bin.js';
 
 const RELEASE = '6.1.192-300.fc39.x86_64';
+const SRPM_PATH = 'packages/kernel/6.1.192/300.fc39/src/kernel-6.1.192-300.fc39.src.rpm';
 
 // A distro patch the SRPM's %prep applies (README only: the built kernel is the unpatched source's).
 const README_PATCH = [
@@ -154,6 +155,44 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
       /samples\/kobject\/kobject-example\.o is built for a module \(kobject_example\); the modules of Fedora kernel 6\.1\.192-300\.fc39\.x86_64 are not fetched/,
     );
     expect(result.exitCode).toBe(2);
+  });
+
+  it('-r builds from a local SRPM instead of the published one, taking the release from it', async () => {
+    const published = join(work, 'mirror', SRPM_PATH);
+    const local = join(work, 'kernel-local.src.rpm');
+    await rename(published, local); // gone from the mirror: downloading it would fail
+    try {
+      const before = server.requests.length;
+      const cache = join(work, 'cache-r');
+      const result = await runBin(
+        'kpatch-build',
+        ['--distro', 'fedora', '-r', local, '-o', out, '-n', 'from-srpm', `${EXAMPLES}cmdline.patch`],
+        { ...env, CACHEDIR: cache },
+      );
+      expect(result.stderr).toContain(`Fedora kernel ${RELEASE}: preparing its source (cached)`);
+      expect(result.stderr).toContain(`SUCCESS: ${out}/from-srpm.ko`);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(server.requests.slice(before).filter((r) => r.path.endsWith('.src.rpm'))).toEqual([]);
+      const stamp = JSON.parse(
+        await readFile(join(cache, 'targets/fedora', RELEASE, 'source.json'), 'utf8'),
+      ) as { verified: Record<string, string> };
+      expect(stamp.verified['kernel-local.src.rpm']).toMatch(
+        /^local file kernel-local\.src\.rpm: rpm .*sha256/,
+      );
+
+      // An SRPM of another release is refused before anything is fetched.
+      const other = await runBin(
+        'kpatch-build',
+        ['--distro', 'fedora', '-r', local, '-a', '6.1.192-301.fc39.x86_64', `${EXAMPLES}cmdline.patch`],
+        { ...env, CACHEDIR: cache },
+      );
+      expect(other.stderr).toMatch(
+        /kernel-local\.src\.rpm is the source of kernel-6\.1\.192-300\.fc39, not kernel-6\.1\.192-301\.fc39/,
+      );
+      expect(other.exitCode).toBe(66);
+    } finally {
+      await rename(local, published);
+    }
   });
 
   it.each([
