@@ -8,9 +8,9 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SourceError } from '../errors.js';
+import { extractPackagesInto } from './extract-packages.js';
 import { type Compression, compressionOfName, decompressBuffer, extractTarStream } from './extract-tar.js';
-import { ExtractionLedger } from './safe-extract.js';
-import { withStagingDir } from './staging-dir.js';
+import type { ExtractionLedger } from './safe-extract.js';
 import { readTarBuffer } from './tar-format.js';
 import { type MemberFilter, memberPathParts, type TarMember } from './tree-paths.js';
 
@@ -165,21 +165,13 @@ export async function extractDebs(
   dest: string,
   options: DebExtractOptions = {},
 ): Promise<DebExtractResult> {
-  return withStagingDir(
+  const { results: _, ...summary } = await extractPackagesInto(
     dest,
-    async (dir) => {
-      const ledger = new ExtractionLedger();
-      let written = 0;
-      let skipped = 0;
-      for (const deb of debs) {
-        const result = await extractDebData(deb, dir, { ...options, ledger });
-        written += result.written;
-        skipped += result.skipped;
-      }
-      return { dir: dest, written, skipped };
-    },
+    debs,
+    (deb, dir, ledger) => extractDebData(deb, dir, { ...options, ledger }),
     { replace: options.replace },
   );
+  return summary;
 }
 
 export function extractDeb(

@@ -6,10 +6,10 @@
 import { createReadStream } from 'node:fs';
 import { SourceError } from '../errors.js';
 import { CpioToTar } from './cpio-to-tar.js';
+import { extractPackagesInto } from './extract-packages.js';
 import { extractTarStream } from './extract-tar.js';
 import { type RpmInfo, readRpm } from './rpm-format.js';
-import { ExtractionLedger } from './safe-extract.js';
-import { withStagingDir } from './staging-dir.js';
+import type { ExtractionLedger } from './safe-extract.js';
 import type { MemberFilter, TarMember } from './tree-paths.js';
 
 export interface RpmExtractOptions {
@@ -64,23 +64,13 @@ export async function extractRpms(
   dest: string,
   options: RpmExtractOptions = {},
 ): Promise<RpmExtractResult> {
-  return withStagingDir(
+  const { results, ...summary } = await extractPackagesInto(
     dest,
-    async (dir) => {
-      const ledger = new ExtractionLedger();
-      let written = 0;
-      let skipped = 0;
-      const packages: RpmInfo[] = [];
-      for (const rpm of rpms) {
-        const result = await extractRpmPayload(rpm, dir, { ...options, ledger });
-        written += result.written;
-        skipped += result.skipped;
-        packages.push(result.info);
-      }
-      return { dir: dest, written, skipped, packages };
-    },
+    rpms,
+    (rpm, dir, ledger) => extractRpmPayload(rpm, dir, { ...options, ledger }),
     { replace: options.replace },
   );
+  return { ...summary, packages: results.map((r) => r.info) };
 }
 
 export function extractRpm(
