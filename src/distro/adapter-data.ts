@@ -18,6 +18,15 @@ export interface FileSpec {
 export type TreeFile = 'config' | 'moduleSymvers' | 'systemMap' | 'image';
 export type TreeFiles = Record<Exclude<TreeFile, 'image'>, FileSpec> & { image?: FileSpec };
 
+/**
+ * The target's loadable modules: `path` (lib/modules/{release}) taken from each of these packages that
+ * was fetched (a distro splits them: kernel-modules-core, kernel-modules, linux-modules, …).
+ */
+export interface ModulesSpec {
+  packages: string[];
+  path: string;
+}
+
 interface CommonData {
   name: AdapterDistro;
   description: string;
@@ -26,6 +35,7 @@ interface CommonData {
   releasePattern: string;
   releaseExample: string;
   files: TreeFiles;
+  modules?: ModulesSpec;
   /** Top-level Makefile variables set so `make kernelrelease` prints the release. */
   makefile: Record<string, string>;
 }
@@ -48,6 +58,8 @@ export interface RpmLocation {
   repositories?: string[];
   /** Direct URLs tried in order, when the distro has no repository for them (verified by RPM digests only). */
   urls?: string[];
+  /** Absent for some releases (kernel-modules-core is new in Fedora 37 and RHEL 9.1): skipped then. */
+  optional?: boolean;
 }
 
 export interface RpmData extends CommonData {

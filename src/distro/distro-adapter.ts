@@ -36,6 +36,8 @@ export interface Artifact {
   sha256?: string;
   size?: number;
   verification: Verification;
+  /** Some releases do not have it: a 404 (or no repository listing it) skips it instead of failing. */
+  optional?: boolean;
 }
 
 export interface ResolvedArtifacts {
@@ -80,6 +82,8 @@ export interface PreparedDistroSource {
   systemMap: string;
   /** The bootable image (Fedora: kernel-core's lib/modules/<release>/vmlinuz), when the data names it. */
   image?: string;
+  /** The target's lib/modules/<release> (its modules, maybe compressed), when the data names their packages. */
+  modulesDir?: string;
   /**
    * Lines the distro's headers package adds to include/generated/utsrelease.h after the build (Ubuntu:
    * "#define UTS_UBUNTU_RELEASE_ABI 91"). Append them (`appendUtsDefines`) after the last `make` that

@@ -2,22 +2,24 @@
  * The steps every adapter's prepareSource shares, in <cache>/targets/<distro>/<release>/:
  *   source/        the unpacked source, distro patches applied, Makefile release rules, .config
  *   files/         config, Module.symvers, System.map taken from the binary packages
+ *   modules/       the target's lib/modules/<release> modules (as shipped: maybe .ko.xz), when the data has them
  *   source.json    the stamp: written last, so its presence means the tree is complete
  *   .source.lock   held while preparing (concurrent runs wait, then find the stamp)
  * Downloads go to <cache>/downloads/<distro>/ and are verified there (SHA256 + size from the distro's
  * indexes, or the RPM's own digests). A warm call reads the stamp and checks the files exist: no network.
  */
-import { access, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DistroError, SourceError } from '../errors.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDebs } from '../source/deb.js';
+import { HttpStatusError } from '../source/download.js';
 import { fetchFile } from '../source/fetch-file.js';
 import { withLock } from '../source/lock.js';
 import { extractRpms } from '../source/rpm.js';
 import { readRpm } from '../source/rpm-format.js';
 import { resolveInRoot } from '../source/tree-paths.js';
-import type { FileSpec, TreeFile, TreeFiles } from './adapter-data.js';
+import type { FileSpec, ModulesSpec, TreeFile, TreeFiles } from './adapter-data.js';
 import type {
   AdapterDistro,
   Artifact,
@@ -28,7 +30,7 @@ import type {
 import { applyMakefileVariables, checkKernelRelease } from './release-rules.js';
 
 // Bump when the layout or the preparation changes, so old trees are prepared again.
-const STAMP_FORMAT = 1;
+const STAMP_FORMAT = 2;
 
 interface Stamp {
   format: number;
@@ -37,6 +39,8 @@ interface Stamp {
   packageVersion: string;
   utsDefines: string[];
   verified: Record<string, string>;
+  /** True when modules/ holds the target's modules. */
+  modules: boolean;
   /** SHA256 of the local source package the tree was made from (-r), if one was given. */
   localSource?: string;
 }
@@ -65,6 +69,7 @@ export function downloadsDir(cache: string, distro: AdapterDistro): string {
 function result(dir: string, stamp: Stamp, cached: boolean, files: TreeFiles): PreparedDistroSource {
   return {
     ...(files.image ? { image: join(dir, 'files', TREE_FILES.image) } : {}),
+    ...(stamp.modules ? { modulesDir: join(dir, 'modules') } : {}),
     distro: stamp.distro,
     release: stamp.release,
     packageVersion: stamp.packageVersion,
@@ -89,6 +94,7 @@ async function readWarm(dir: string, steps: PrepareSteps): Promise<PreparedDistr
   }
   if (stamp.format !== STAMP_FORMAT || stamp.release !== release || stamp.distro !== distro) return undefined;
   if (stamp.localSource !== steps.localSource?.sha256) return undefined;
+  if (stamp.modules !== (steps.modules !== undefined)) return undefined;
   const prepared = result(dir, stamp, true, files);
   const needed = [
     join(prepared.tree, 'Makefile'),
@@ -97,6 +103,7 @@ async function readWarm(dir: string, steps: PrepareSteps): Promise<PreparedDistr
     prepared.moduleSymvers,
     prepared.systemMap,
     ...(prepared.image ? [prepared.image] : []),
+    ...(prepared.modulesDir ? [prepared.modulesDir] : []),
   ];
   for (const path of needed) if (!(await exists(path))) return undefined;
   return prepared;
@@ -118,15 +125,21 @@ export async function fetchArtifacts(
     }
     const dest = join(dir, artifact.fileName);
     options.onProgress?.(`downloading ${artifact.fileName}`);
-    await fetchFile({
-      url: artifact.url,
-      dest,
-      sha256: artifact.sha256,
-      size: artifact.size,
-      signal: options.signal,
-      retryDelayMs: options.retryDelayMs,
-      onProgress: options.onDownload && ((p) => options.onDownload?.(artifact.fileName, p)),
-    });
+    try {
+      await fetchFile({
+        url: artifact.url,
+        dest,
+        sha256: artifact.sha256,
+        size: artifact.size,
+        signal: options.signal,
+        retryDelayMs: options.retryDelayMs,
+        onProgress: options.onDownload && ((p) => options.onDownload?.(artifact.fileName, p)),
+      });
+    } catch (error) {
+      if (!(artifact.optional && error instanceof HttpStatusError && error.status === 404)) throw error;
+      options.onProgress?.(`${artifact.fileName}: not published for this release, skipped`);
+      continue;
+    }
     let how = artifact.sha256 ? `sha256 ${artifact.sha256} and size from ${artifact.verification}` : '';
     if (artifact.fileName.endsWith('.rpm')) {
       try {
@@ -180,11 +193,51 @@ async function extractTreeFiles(
   await rm(root, { recursive: true, force: true });
 }
 
+/**
+ * Takes lib/modules/<release>'s modules out of the fetched packages that carry them into `<dir>/modules`,
+ * as shipped (compressed or not). False when none of those packages was fetched.
+ */
+async function extractModules(
+  dir: string,
+  spec: ModulesSpec,
+  packagePaths: Map<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const archives = spec.packages.flatMap((key) => {
+    const path = packagePaths.get(key);
+    return path ? [path] : [];
+  });
+  const modules = join(dir, 'modules');
+  await rm(modules, { recursive: true, force: true });
+  await rm(`${modules}.uncompressed`, { recursive: true, force: true });
+  if (archives.length === 0) return false;
+  const root = join(dir, 'binaries-modules');
+  const filter = [`${spec.path}/**/*.ko`, `${spec.path}/**/*.ko.*`];
+  // One distro ships one package format.
+  const extract = archives.every((a) => a.endsWith('.deb')) ? extractDebs : extractRpms;
+  await rm(root, { recursive: true, force: true });
+  try {
+    await extract(archives, root, { filter, replace: true, signal });
+    const found = await resolveInRoot(root, spec.path);
+    if (!(await exists(found))) {
+      throw new DistroError(`${spec.path} has no modules in ${archives.map((a) => basename(a)).join(', ')}`, {
+        hint: 'the package layout differs from distro data; update the "modules" entry',
+      });
+    }
+    await rename(found, modules);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  return true;
+}
+
 export interface PrepareSteps {
   distro: AdapterDistro;
   release: string;
   resolve: () => Promise<ResolvedArtifacts>;
   files: TreeFiles;
+  /** The target's modules (path expanded), when the distro's data names their packages. */
+  modules?: ModulesSpec;
   makefile: Record<string, string>;
   utsDefines: string[];
   /** A local source package standing in for the artifact of this role (kpatch-build -r), already checked. */
@@ -222,6 +275,10 @@ export async function prepareDistroSource(
         `extracting config, Module.symvers, System.map${steps.files.image ? ' and the image' : ''}`,
       );
       await extractTreeFiles(dir, steps.files, fetched.paths, options.signal);
+      if (steps.modules) options.onProgress?.(`extracting the modules of ${steps.release}`);
+      const modules = steps.modules
+        ? await extractModules(dir, steps.modules, fetched.paths, options.signal)
+        : false;
       const tree = join(dir, 'source');
       await rm(tree, { recursive: true, force: true });
       options.onProgress?.(`unpacking the ${steps.distro} source of ${steps.release}`);
@@ -236,6 +293,7 @@ export async function prepareDistroSource(
         packageVersion: artifacts.packageVersion,
         utsDefines: steps.utsDefines,
         verified: fetched.verified,
+        modules,
         ...(local ? { localSource: local.sha256 } : {}),
       };
       await writeFile(join(dir, 'source.json'), `${JSON.stringify(stamp, null, 2)}\n`);

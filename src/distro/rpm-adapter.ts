@@ -59,6 +59,14 @@ export function rpmAdapter(id: RpmDistro): DistroAdapter {
           ...(localSource ? { localSource } : {}),
           resolve: () => resolveArtifacts(release, options),
           files,
+          ...(data.modules
+            ? {
+                modules: {
+                  packages: data.modules.packages,
+                  path: expand(data.modules.path, 'modules.path'),
+                },
+              }
+            : {}),
           makefile: Object.fromEntries(
             Object.entries(data.makefile).map(([k, v]) => [k, expand(v, `makefile.${k}`)]),
           ),

@@ -47,7 +47,11 @@ export async function resolveRpmArtifacts(
     return repos.get(url);
   };
 
-  const locate = async (role: string, location: RpmLocation, packageArch: string): Promise<Artifact> => {
+  const locate = async (
+    role: string,
+    location: RpmLocation,
+    packageArch: string,
+  ): Promise<Artifact | undefined> => {
     const tried: string[] = [];
     for (const template of location.repositories ?? []) {
       const url = expandOptional(template, values);
@@ -65,14 +69,22 @@ export async function resolveRpmArtifacts(
           sha256: found.sha256,
           size: found.size,
           verification: 'repodata',
+          ...(location.optional ? { optional: true } : {}),
         };
       }
     }
     for (const template of location.urls ?? []) {
       const url = expandOptional(template, values);
       if (url === undefined) continue;
-      return { role, fileName: fileNameOf(url), url, verification: 'rpm-digests' };
+      return {
+        role,
+        fileName: fileNameOf(url),
+        url,
+        verification: 'rpm-digests',
+        ...(location.optional ? { optional: true } : {}),
+      };
     }
+    if (location.optional) return undefined;
     throw new DistroError(
       `${location.name}-${version}-${rel}.${packageArch} is in none of: ${tried.join(', ') || '(no repository applies)'}`,
       {
@@ -84,10 +96,13 @@ export async function resolveRpmArtifacts(
   };
 
   try {
-    const source = [await locate('srpm', data.source, 'src')];
+    const srpm = await locate('srpm', data.source, 'src');
+    const source = srpm ? [srpm] : [];
     const binaries: Artifact[] = [];
-    for (const [role, location] of Object.entries(data.binaries))
-      binaries.push(await locate(role, location, arch));
+    for (const [role, location] of Object.entries(data.binaries)) {
+      const found = await locate(role, location, arch);
+      if (found) binaries.push(found);
+    }
     return {
       distro: data.name,
       release: parsed.release,

@@ -48,6 +48,14 @@ export function ubuntuAdapter(): DistroAdapter {
           release,
           resolve: () => resolveArtifacts(release, options),
           files,
+          ...(data.modules
+            ? {
+                modules: {
+                  packages: data.modules.packages,
+                  path: expand(data.modules.path, 'modules.path'),
+                },
+              }
+            : {}),
           makefile: Object.fromEntries(
             Object.entries(data.makefile).map(([k, v]) => [k, expand(v, `makefile.${k}`)]),
           ),

@@ -1,9 +1,5 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareDebianSource } from '../distro/prepare-debian-source.js';
-import { readElfFile } from '../elf/index.js';
-import { UnsupportedChangeError } from '../errors.js';
-import { modinfoValue } from '../module/modinfo.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import type { PreparedBuildOptions } from './build-for-prepared-source.js';
 import { buildForPreparedSource } from './build-for-prepared-source.js';
@@ -15,21 +11,6 @@ export type DebianBuildOptions = PreparedBuildOptions & {
   onProgress?: (message: string) => void;
   onDownload?: (progress: PackageProgress) => void;
 };
-
-/** The vermagic every module of the target carries (the first .ko found under its modules dir). */
-async function targetVermagic(modulesDir: string): Promise<string> {
-  const dirs = [join(modulesDir, 'kernel')];
-  for (let dir = dirs.shift(); dir; dir = dirs.shift()) {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) dirs.push(join(dir, entry.name));
-      else if (entry.name.endsWith('.ko')) {
-        const vermagic = modinfoValue(await readElfFile(join(dir, entry.name)), 'vermagic');
-        if (vermagic) return vermagic;
-      }
-    }
-  }
-  throw new UnsupportedChangeError(`no module with a vermagic under ${modulesDir}`);
-}
 
 /**
  * A livepatch for a Debian kernel release without building the kernel: the release's own source tree,
@@ -66,7 +47,6 @@ export async function buildForDebian(options: DebianBuildOptions): Promise<TreeB
       moduleBuildDir: target.buildDir,
       ...(target.modulesDir ? { modulesDir: target.modulesDir } : {}),
       image: target.image,
-      vermagic: await targetVermagic(target.modulesDir ?? ''),
     },
     rest,
   );

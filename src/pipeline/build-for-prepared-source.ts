@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { findTargetModules, targetVermagic, uncompressedModule } from '../distro/target-modules.js';
 import { PatchError, UnsupportedChangeError } from '../errors.js';
 import { buildSingleObjects } from '../kbuild/build-single-objects.js';
 import type { ObjectParent } from '../kbuild/object-parent.js';
-import { moduleNameFromPath } from '../kbuild/object-parent.js';
 import type { TreeBuildOptions, TreeBuildResult } from './build-from-tree.js';
 import { buildFromTree } from './build-from-tree.js';
 
@@ -22,28 +22,18 @@ export interface PreparedSource {
   /** Where `make -C DIR M=...` builds the livepatch module: a headers package, or the tree itself. */
   moduleBuildDir: string;
   /**
-   * The target's lib/modules/<release> (modules.order and the .ko files): objects of loadable modules can
-   * be patched only when it is known.
+   * The target's lib/modules/<release> (its .ko files, compressed or not): objects of loadable modules can
+   * be patched only when it is known, and the livepatch must carry the vermagic its modules carry.
    */
   modulesDir?: string;
   /** The target's bootable image, for --verify. */
   image?: string;
-  /** The vermagic of the target's own modules; undefined skips the check (modules not fetched). */
-  vermagic?: string;
 }
 
 export type PreparedBuildOptions = Omit<TreeBuildOptions, 'sourceDir' | 'config' | 'vmlinux' | 'distro'>;
 
-/** The target's modules by the name the kernel knows them ('-' as '_'), from its modules.order. */
-function readModuleFiles(modulesDir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const order = readFileSync(join(modulesDir, 'modules.order'), 'utf8');
-  for (const line of order.split('\n')) {
-    const path = line.trim();
-    if (path !== '') files.set(moduleNameFromPath(path), join(modulesDir, path));
-  }
-  return files;
-}
+/** Where compressed modules of the target are kept decompressed (beside its modules, in the cache). */
+const uncompressedDir = (modulesDir: string) => `${modulesDir}.uncompressed`;
 
 /**
  * kbuild compiles objects that go into a module with -DMODULE and -DKBUILD_MODNAME: that is how a
@@ -68,10 +58,11 @@ function parentFromCmdFile(
   if (!name || !path) {
     throw new UnsupportedChangeError(
       `${target} is built for a module${name ? ` (${name})` : ''} the target kernel does not ship`,
-      { hint: "only modules listed in the target's modules.order can be patched" },
+      { hint: `only modules the target ships (under ${prepared.modulesDir}) can be patched` },
     );
   }
-  return { kind: 'module', name, path, via: [] };
+  const modulesDir = prepared.modulesDir;
+  return { kind: 'module', name, path: uncompressedModule(path, uncompressedDir(modulesDir)), via: [] };
 }
 
 /**
@@ -85,9 +76,13 @@ export async function buildForPreparedSource(
 ): Promise<TreeBuildResult> {
   let modules: Map<string, string> | undefined;
   const moduleFiles = () => {
-    modules ??= readModuleFiles(prepared.modulesDir ?? '');
+    modules ??= findTargetModules(prepared.modulesDir ?? '');
     return modules;
   };
+  // Without the target's modules there is nothing to check the vermagic against.
+  const vermagic = prepared.modulesDir
+    ? await targetVermagic(moduleFiles(), uncompressedDir(prepared.modulesDir))
+    : undefined;
   return buildFromTree({
     ...options,
     sourceDir: prepared.tree,
@@ -96,7 +91,7 @@ export async function buildForPreparedSource(
       kallsyms: prepared.symbols,
       moduleSymvers: prepared.moduleSymvers,
       moduleBuildDir: prepared.moduleBuildDir,
-      ...(prepared.vermagic ? { vermagic: prepared.vermagic } : {}),
+      ...(vermagic ? { vermagic } : {}),
       buildTouchedObjects: async (touched) => {
         const headers = touched.filter((file) => !file.endsWith('.c'));
         if (headers.length > 0) {

@@ -3,8 +3,8 @@
  * kernel-devel and kernel-core and runs the SRPM's %prep (src/distro/rpm-adapter.ts); here the tree is
  * made ready for kbuild once (make olddefconfig modules_prepare, the target's Module.symvers copied in,
  * so the tree itself is where the livepatch module is built against the target's CRCs), then the
- * generic build runs on it. The distro's modules are not fetched: vermagic is not checked, and
- * objects of loadable modules are refused.
+ * generic build runs on it. When the data names the packages of the target's modules, objects of
+ * loadable modules can be patched and the livepatch must carry their vermagic.
  */
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
@@ -133,6 +133,7 @@ export async function buildForRpmDistro(options: RpmDistroBuildOptions): Promise
       moduleSymvers: source.moduleSymvers,
       moduleBuildDir: source.tree,
       ...(source.image ? { image: source.image } : {}),
+      ...(source.modulesDir ? { modulesDir: source.modulesDir } : {}),
     },
     rest,
   );

@@ -68,10 +68,14 @@ describe('artifact URLs from the data', () => {
       cacheDir: await tempDir(),
     });
     const koji = 'https://kojipkgs.fedoraproject.org/packages/kernel/6.5.6/300.fc39';
-    expect([...resolved.source, ...resolved.binaries].map((a) => [a.role, a.url, a.verification])).toEqual([
-      ['srpm', `${koji}/src/kernel-6.5.6-300.fc39.src.rpm`, 'rpm-digests'],
-      ['devel', `${koji}/x86_64/kernel-devel-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests'],
-      ['core', `${koji}/x86_64/kernel-core-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests'],
+    const found = [...resolved.source, ...resolved.binaries];
+    expect(found.map((a) => [a.role, a.url, a.verification, a.optional ?? false])).toEqual([
+      ['srpm', `${koji}/src/kernel-6.5.6-300.fc39.src.rpm`, 'rpm-digests', false],
+      ['devel', `${koji}/x86_64/kernel-devel-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests', false],
+      ['core', `${koji}/x86_64/kernel-core-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests', false],
+      ['modules-core', `${koji}/x86_64/kernel-modules-core-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests', true],
+      ['modules', `${koji}/x86_64/kernel-modules-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests', false],
+      ['modules-extra', `${koji}/x86_64/kernel-modules-extra-6.5.6-300.fc39.x86_64.rpm`, 'rpm-digests', true],
     ]);
     expect(resolved.packageVersion).toBe('6.5.6-300.fc39');
   });

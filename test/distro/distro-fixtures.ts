@@ -10,7 +10,12 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { expandOptional, loadAdapterData, type RpmData } from '../../src/distro/adapter-data.js';
+import {
+  expandOptional,
+  loadAdapterData,
+  type RpmData,
+  type RpmLocation,
+} from '../../src/distro/adapter-data.js';
 import type { AdapterDistro } from '../../src/distro/distro-adapter.js';
 
 export interface FakeKernel {
@@ -174,6 +179,8 @@ export interface RealKernelFiles {
   systemMap: string;
   /** The bootable image (bzImage), packaged as lib/modules/<release>/vmlinuz. */
   image: string;
+  /** Built modules by their path under lib/modules/<release> (e.g. kernel/samples/kobject/x.ko): shipped .ko.xz. */
+  modules: Record<string, string>;
 }
 
 const RPM_DEFINES = [
@@ -232,6 +239,13 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
     await copyFile(fx.real.moduleSymvers, join(sources, 'Module.symvers'));
     await copyFile(fx.real.systemMap, join(sources, 'System.map'));
     await copyFile(fx.real.image, join(sources, 'vmlinuz'));
+    await mkdir(join(sources, 'modules'));
+    for (const [path, ko] of Object.entries(fx.real.modules)) {
+      // As Fedora and the RHEL family ship them: xz-compressed.
+      await mkdir(dirname(join(sources, 'modules', path)), { recursive: true });
+      await copyFile(ko, join(sources, 'modules', path));
+      await execa('xz', ['--check=crc32', join(sources, 'modules', path)]);
+    }
   } else {
     await writeFile(
       join(sources, 'config'),
@@ -240,6 +254,9 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
     await writeFile(join(sources, 'Module.symvers'), '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n');
     await writeFile(join(sources, 'System.map'), `ffffffff81000000 T _text ${fx.id}\n`);
     await writeFile(join(sources, 'vmlinuz'), `fake vmlinuz ${fx.id}\n`);
+    await mkdir(join(sources, 'modules/kernel/fs'), { recursive: true });
+    await writeFile(join(sources, 'modules/kernel/fs/fixture.ko'), `fake module ${fx.id}\n`);
+    await execa('xz', [join(sources, 'modules/kernel/fs/fixture.ko')]);
   }
   await writeFile(
     join(sources, 'kernel-bin.spec'),
@@ -255,6 +272,10 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
       'Summary: core',
       '%description core',
       'core',
+      '%package modules',
+      'Summary: modules',
+      '%description modules',
+      'modules',
       '%install',
       `mkdir -p %{buildroot}/usr/src/kernels/${rel} %{buildroot}/lib/modules/${rel}`,
       `cp %{_sourcedir}/config %{buildroot}/usr/src/kernels/${rel}/.config`,
@@ -262,10 +283,14 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
       `cp %{_sourcedir}/System.map %{buildroot}/lib/modules/${rel}/System.map`,
       `cp %{_sourcedir}/vmlinuz %{buildroot}/lib/modules/${rel}/vmlinuz`,
       `ln -s ../../lib/modules/${rel} %{buildroot}/usr/src/kernels/${rel}/modules-link`,
+      `cp -r %{_sourcedir}/modules/kernel %{buildroot}/lib/modules/${rel}/kernel`,
       '%files devel',
       '/usr/src/kernels',
       '%files core',
-      '/lib/modules',
+      `/lib/modules/${rel}/System.map`,
+      `/lib/modules/${rel}/vmlinuz`,
+      '%files modules',
+      `/lib/modules/${rel}/kernel`,
       '',
     ].join('\n'),
   );
@@ -279,6 +304,7 @@ export async function buildKernelRpms(work: string, fx: RpmFixture): Promise<Rec
     source: join(top, 'SRPMS', `kernel-${base}.src.rpm`),
     devel: join(top, 'RPMS/x86_64', `kernel-devel-${base}.x86_64.rpm`),
     core: join(top, 'RPMS/x86_64', `kernel-core-${base}.x86_64.rpm`),
+    modules: join(top, 'RPMS/x86_64', `kernel-modules-${base}.x86_64.rpm`),
   };
 }
 
@@ -297,6 +323,7 @@ export async function publishRpms(
   const repos = new Set<string>();
   for (const [key, location] of Object.entries({ source: data.source, ...data.binaries })) {
     const rpm = rpms[key];
+    if (!rpm && (location as RpmLocation).optional) continue; // a release without it
     if (!rpm) throw new Error(`no ${key} rpm built`);
     const candidates = (location.repositories ?? location.urls ?? [])
       .map((t) => expandOptional(t, values))

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -47,11 +47,15 @@ const cases: (RpmFixture & { verification: string[]; paths: string[] })[] = [
     version: '6.5.6',
     relBase: '300',
     dist: '.fc39',
-    verification: ['rpm-digests', 'rpm-digests', 'rpm-digests'],
+    // koji has no index: the optional kernel-modules-core and -extra are tried (404 here, so skipped).
+    verification: ['rpm-digests', 'rpm-digests', 'rpm-digests', 'rpm-digests', 'rpm-digests', 'rpm-digests'],
     paths: [
       '/packages/kernel/6.5.6/300.fc39/src/kernel-6.5.6-300.fc39.src.rpm',
       '/packages/kernel/6.5.6/300.fc39/x86_64/kernel-devel-6.5.6-300.fc39.x86_64.rpm',
       '/packages/kernel/6.5.6/300.fc39/x86_64/kernel-core-6.5.6-300.fc39.x86_64.rpm',
+      '/packages/kernel/6.5.6/300.fc39/x86_64/kernel-modules-core-6.5.6-300.fc39.x86_64.rpm',
+      '/packages/kernel/6.5.6/300.fc39/x86_64/kernel-modules-6.5.6-300.fc39.x86_64.rpm',
+      '/packages/kernel/6.5.6/300.fc39/x86_64/kernel-modules-extra-6.5.6-300.fc39.x86_64.rpm',
     ],
   },
   {
@@ -60,11 +64,12 @@ const cases: (RpmFixture & { verification: string[]; paths: string[] })[] = [
     version: '5.14.0',
     relBase: '362',
     dist: '.el9',
-    verification: ['repodata', 'repodata', 'repodata'],
+    verification: ['repodata', 'repodata', 'repodata', 'repodata'],
     paths: [
       '/9-stream/BaseOS/source/tree/Packages/kernel-5.14.0-362.el9.src.rpm',
       '/9-stream/AppStream/x86_64/os/Packages/kernel-devel-5.14.0-362.el9.x86_64.rpm',
       '/9-stream/BaseOS/x86_64/os/Packages/kernel-core-5.14.0-362.el9.x86_64.rpm',
+      '/9-stream/BaseOS/x86_64/os/Packages/kernel-modules-5.14.0-362.el9.x86_64.rpm',
     ],
   },
   // kernel-devel only in the vault (third candidate): the current repository is searched first and skipped.
@@ -72,33 +77,36 @@ const cases: (RpmFixture & { verification: string[]; paths: string[] })[] = [
     id: 'almalinux',
     ...el9,
     candidate: { devel: 2 },
-    verification: ['repodata', 'repodata', 'repodata'],
+    verification: ['repodata', 'repodata', 'repodata', 'repodata'],
     paths: [
       '/almalinux/9/BaseOS/Source/Packages/kernel-5.14.0-362.8.1.el9_3.src.rpm',
       '/vault/9.3/AppStream/x86_64/os/Packages/kernel-devel-5.14.0-362.8.1.el9_3.x86_64.rpm',
       '/almalinux/9/BaseOS/x86_64/os/Packages/kernel-core-5.14.0-362.8.1.el9_3.x86_64.rpm',
+      '/almalinux/9/BaseOS/x86_64/os/Packages/kernel-modules-5.14.0-362.8.1.el9_3.x86_64.rpm',
     ],
   },
   {
     id: 'rocky',
     ...el9,
     candidate: { core: 1, source: 1 },
-    verification: ['repodata', 'repodata', 'repodata'],
+    verification: ['repodata', 'repodata', 'repodata', 'repodata'],
     paths: [
       '/vault/rocky/9.3/BaseOS/source/tree/Packages/kernel-5.14.0-362.8.1.el9_3.src.rpm',
       '/pub/rocky/9/AppStream/x86_64/os/Packages/kernel-devel-5.14.0-362.8.1.el9_3.x86_64.rpm',
       '/vault/rocky/9.3/BaseOS/x86_64/os/Packages/kernel-core-5.14.0-362.8.1.el9_3.x86_64.rpm',
+      '/pub/rocky/9/BaseOS/x86_64/os/Packages/kernel-modules-5.14.0-362.8.1.el9_3.x86_64.rpm',
     ],
   },
   {
     id: 'ol',
     ...el9,
     candidate: { devel: 1 },
-    verification: ['rpm-digests', 'repodata', 'repodata'],
+    verification: ['rpm-digests', 'repodata', 'repodata', 'repodata'],
     paths: [
       '/ol9/SRPMS-updates/kernel-5.14.0-362.8.1.el9_3.src.rpm',
       '/repo/OracleLinux/OL9/baseos/latest/x86_64/Packages/kernel-devel-5.14.0-362.8.1.el9_3.x86_64.rpm',
       '/repo/OracleLinux/OL9/baseos/latest/x86_64/Packages/kernel-core-5.14.0-362.8.1.el9_3.x86_64.rpm',
+      '/repo/OracleLinux/OL9/baseos/latest/x86_64/Packages/kernel-modules-5.14.0-362.8.1.el9_3.x86_64.rpm',
     ],
   },
 ];
@@ -128,10 +136,9 @@ describe('RPM distro adapters against a loopback mirror', () => {
         `CONFIG_${fx.id.toUpperCase()}_FIXTURE=y`,
       );
       expect(await readFile(prepared.systemMap, 'utf8')).toContain(`_text ${fx.id}`);
-      // Only Fedora's data names the image (kernel-core's vmlinuz, for --verify).
-      if (fx.id === 'fedora')
-        expect(await readFile(prepared.image ?? '', 'utf8')).toBe('fake vmlinuz fedora\n');
-      else expect(prepared.image).toBeUndefined();
+      // kernel-core's vmlinuz (for --verify) and kernel-modules' modules, as shipped (.ko.xz).
+      expect(await readFile(prepared.image ?? '', 'utf8')).toBe(`fake vmlinuz ${fx.id}\n`);
+      expect(await readdir(join(prepared.modulesDir ?? '', 'kernel/fs'))).toEqual(['fixture.ko.xz']);
       expect(await readFile(prepared.moduleSymvers, 'utf8')).toContain('printk');
       expect(await makeKernelRelease(prepared.tree)).toBe(fx.release);
       expect(await readFile(join(prepared.tree, 'Makefile'), 'utf8')).toContain(

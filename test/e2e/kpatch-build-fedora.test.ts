@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,12 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
         moduleSymvers: kernel.moduleSymvers,
         systemMap: kernel.symbols.path,
         image: kernel.image,
+        modules: {
+          'kernel/samples/kobject/kobject-example.ko': join(
+            kernel.sourceDir ?? '',
+            'samples/kobject/kobject-example.ko',
+          ),
+        },
       },
     };
     const rpms = await buildKernelRpms(join(work, 'build'), fx);
@@ -127,6 +133,7 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
       '/packages/kernel/6.1.192/300.fc39/src/kernel-6.1.192-300.fc39.src.rpm',
       '/packages/kernel/6.1.192/300.fc39/x86_64/kernel-devel-6.1.192-300.fc39.x86_64.rpm',
       '/packages/kernel/6.1.192/300.fc39/x86_64/kernel-core-6.1.192-300.fc39.x86_64.rpm',
+      '/packages/kernel/6.1.192/300.fc39/x86_64/kernel-modules-6.1.192-300.fc39.x86_64.rpm',
     ]);
   });
 
@@ -145,16 +152,35 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
     expect(performance.now() - started).toBeLessThan(60_000);
   });
 
-  it('refuses a change to a module: the modules of a Fedora kernel are not fetched (exit 2)', async () => {
+  it('patches a module the kernel ships as .ko.xz in kernel-modules, loaded after the livepatch in the VM', async () => {
     const result = await runBin(
       'kpatch-build',
-      ['--distro', 'fedora', '-a', RELEASE, '-o', out, `${REPO}test/fixtures/patches/module-late.patch`],
+      [
+        '--distro',
+        'fedora',
+        '-a',
+        RELEASE,
+        '-o',
+        out,
+        '--verify',
+        '--check',
+        'grep -q "^0 livepatched$" /sys/kernel/kobject_example/foo',
+        `${REPO}test/fixtures/patches/module-late.patch`,
+      ],
       env,
     );
-    expect(result.stderr).toMatch(
-      /samples\/kobject\/kobject-example\.o is built for a module \(kobject_example\); the modules of Fedora kernel 6\.1\.192-300\.fc39\.x86_64 are not fetched/,
+    const lines = result.stderr.split('\n');
+    expect(lines).toContain('samples/kobject/kobject-example.o: changed function: foo_show');
+    expect(lines).toContain('Patched objects: kobject_example');
+    expect(lines).toContain('verify: PASS load kobject-example.ko after the patch: ok');
+    expect(lines).toContain('verify: PASS check #1 passes with the livepatch: ok');
+    expect(result.exitCode, result.stderr).toBe(0);
+    // The module was taken from the package as shipped and decompressed beside it, in the cache.
+    const modules = join(cacheDir, 'targets/fedora', RELEASE, 'modules');
+    expect((await stat(join(modules, 'kernel/samples/kobject/kobject-example.ko.xz'))).isFile()).toBe(true);
+    expect(await readFile(join(`${modules}.uncompressed`, 'kobject-example.ko'))).toEqual(
+      await readFile(join(kernel.sourceDir ?? '', 'samples/kobject/kobject-example.ko')),
     );
-    expect(result.exitCode).toBe(2);
   });
 
   it('-r builds from a local SRPM instead of the published one, taking the release from it', async () => {
