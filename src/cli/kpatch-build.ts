@@ -5,6 +5,7 @@ import { debianLayout } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import { distroAdapter } from '../distro/distro-adapters.js';
 import { releaseFromSrpm } from '../distro/local-srpm.js';
+import { isRpmDistro } from '../distro/rpm-adapter.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
@@ -19,7 +20,7 @@ import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
 import { toolVersion } from './version.js';
 
-export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro debian|fedora] [options] PATCH...
+export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
        kpatch-build -s DIR [options] PATCH...
 
 Builds a livepatch module from source patches: tests the patches, recompiles only the objects they
@@ -27,14 +28,15 @@ affect (original and patched, with function sections), finds changed functions, 
 livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
-fetched and prepared once (cached), and no kernel build is needed. Debian and Fedora for now, and
-patches that change only .c files (of vmlinux; Debian also of its modules).
+fetched and prepared once (cached), and no kernel build is needed: Debian, Fedora and the RHEL
+family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches that change only .c files
+(of vmlinux or of the distro's modules).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
-                            (Debian), 6.5.6-300.fc39.x86_64 (Fedora)
-  --distro NAME             the target's distro (default: from /etc/os-release); supported: debian,
-                            fedora (mirror: $KPATCH_MIRROR_FEDORA)
-  -r, --sourcerpm SRPM      Fedora: build from this kernel SRPM instead of the release's published one
+                            (Debian), 6.5.6-300.fc39.x86_64 (Fedora), 5.14.0-362.el9.x86_64 (RHEL)
+  --distro NAME             the target's distro (default: from /etc/os-release): debian, fedora,
+                            centos, almalinux, rocky, ol (mirror: $KPATCH_MIRROR_<NAME>)
+  -r, --sourcerpm SRPM      RPM distros: build from this kernel SRPM instead of the release's own
                             (checked by its digests and its name-version-release; -a defaults to it)
   -s, --sourcedir DIR       instead: a kernel tree built for the target kernel
   -c, --config FILE         its .config (default DIR/.config)
@@ -60,14 +62,14 @@ patches that change only .c files (of vmlinux; Debian also of its modules).
   --version                 print the version
   -h, --help                this text
 
-Not yet: Ubuntu and the RHEL family (their sources can be prepared, building for
-them is not proven); header changes for distro kernels. See docs/roadmap.md.
+Not yet: Ubuntu (its sources can be prepared, building for it is not proven); header changes for
+distro kernels. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
 
-/** Without -s: the target is a distro kernel release (Debian, Fedora). */
+/** Without -s: the target is a distro kernel release (Debian, Fedora, the RHEL family). */
 async function buildForDistroRelease(
   distro: string | undefined,
   archversion: string | undefined,
@@ -75,18 +77,18 @@ async function buildForDistroRelease(
   common: Omit<DebianBuildOptions, 'release'>,
 ) {
   const id = detectDistro(distro);
-  if (sourceRpm !== undefined && id !== 'fedora') {
+  if (sourceRpm !== undefined && !isRpmDistro(id)) {
     throw new UsageError(`-r/--sourcerpm is for RPM distros; the target distro is ${id}`, {
-      hint: 'pass --distro fedora (the RPM distro proven today)',
+      hint: 'pass --distro fedora, centos, almalinux, rocky or ol',
     });
   }
   // kpatch-build -r without -a: the kernel the SRPM builds is the target.
   const release = archversion ?? (sourceRpm ? await releaseFromSrpm(resolve(sourceRpm)) : osRelease());
-  if (id === 'fedora') {
-    distroAdapter(id).parseRelease(release); // refuses a non-Fedora release name (or "latest"), with a hint
+  if (isRpmDistro(id)) {
+    distroAdapter(id).parseRelease(release); // refuses another distro's release name (or "latest"), with a hint
     return buildForRpmDistro({
       ...common,
-      distro: 'fedora',
+      distro: id,
       release,
       ...(sourceRpm ? { sourceRpm: resolve(sourceRpm) } : {}),
     });

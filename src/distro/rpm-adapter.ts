@@ -14,13 +14,23 @@ import {
   parseReleaseWith,
   type RpmData,
 } from './adapter-data.js';
-import type { AdapterDistro, DistroAdapter, PrepareDistroOptions, ResolveOptions } from './distro-adapter.js';
+import {
+  ADAPTER_DISTROS,
+  type AdapterDistro,
+  type DistroAdapter,
+  type PrepareDistroOptions,
+  type ResolveOptions,
+} from './distro-adapter.js';
 import { checkLocalSrpm } from './local-srpm.js';
 import { prepareDistroSource } from './prepare-distro-source.js';
 import { resolveRpmArtifacts } from './rpm-artifacts.js';
 import { prepFromSrpm } from './srpm-prep.js';
 
 export type RpmDistro = Exclude<AdapterDistro, 'ubuntu'>;
+
+export function isRpmDistro(id: string): id is RpmDistro {
+  return id !== 'ubuntu' && (ADAPTER_DISTROS as readonly string[]).includes(id);
+}
 
 export function rpmAdapter(id: RpmDistro): DistroAdapter {
   const data = loadAdapterData<RpmData>(id);

@@ -1,41 +1,20 @@
-import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDistroData } from '../../src/distro/distro-data.js';
 import type { TargetKernel } from '../../src/distro/target.js';
-import type { TestKernelConfig } from '../../src/kbuild/prepare-test-kernel.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
-import { extractDeb } from '../../src/source/deb.js';
-import { fetchDebPackages } from '../../src/source/fetch-packages.js';
-import { buildKernelRpms, publishRpms, type RpmFixture } from '../distro/distro-fixtures.js';
-import { type DirectoryServer, serveDirectory } from '../source/helpers.js';
+import type { DirectoryServer } from '../source/helpers.js';
 import { EXAMPLES, REPO } from './support/paths.js';
+import { type RpmKernelMirror, serveRpmKernel } from './support/rpm-kernel-mirror.js';
 import { runBin } from './support/run-bin.js';
 
 const RELEASE = '6.1.192-300.fc39.x86_64';
 const SRPM_PATH = 'packages/kernel/6.1.192/300.fc39/src/kernel-6.1.192-300.fc39.src.rpm';
 
-// A distro patch the SRPM's %prep applies (README only: the built kernel is the unpatched source's).
-const README_PATCH = [
-  '--- a/README',
-  '+++ b/README',
-  '@@ -1,6 +1,8 @@',
-  ' Linux kernel',
-  ' ============',
-  ' ',
-  '+Fedora fixture: applied by the SRPM %prep',
-  '+',
-  ' There are several guides for kernel developers and users. These guides can',
-  ' be rendered in a number of formats, like HTML and PDF. Please read',
-  ' Documentation/admin-guide/README.rst first.',
-  '',
-].join('\n');
-
 // kpatch-build for an RPM distro by release, against a real kernel packaged as Fedora packages it: the
 // test kernel's source and build (release 6.1.192-300.fc39.x86_64) as a kernel SRPM whose %prep unpacks
-// the real tarball, kernel-devel (.config, Module.symvers) and kernel-core (System.map, vmlinuz), served
-// in koji's layout on 127.0.0.1. The module must load into that kernel and change its behaviour.
+// the real tarball, kernel-devel (.config, Module.symvers), kernel-core (System.map, vmlinuz) and
+// kernel-modules (.ko.xz), served in koji's layout on 127.0.0.1. The module must load into that kernel
+// and change its behaviour.
 describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layout)', () => {
   let kernel: TargetKernel;
   let work: string;
@@ -43,52 +22,17 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
   let out: string;
   let server: DirectoryServer;
   let env: Record<string, string>;
+  let mirror: RpmKernelMirror | undefined;
 
   beforeAll(async () => {
-    kernel = await prepareTestKernel({ extraversion: '-300.fc39.x86_64' });
-    expect(kernel.release).toBe(RELEASE);
-    work = await mkdtemp(join(tmpdir(), 'e2e-kpatch-fedora-'));
-    const { sourcePackage, sourceTarball } = loadDistroData<TestKernelConfig>('test-kernel');
-    const [deb] = await fetchDebPackages([sourcePackage]);
-    if (!deb) throw new Error(`${sourcePackage} was not downloaded`);
-    await extractDeb(deb.path, join(work, 'deb'), { filter: [sourceTarball] });
-    const fx: RpmFixture = {
-      id: 'fedora',
-      release: RELEASE,
-      version: '6.1.192',
-      relBase: '300',
-      dist: '.fc39',
-      patch: README_PATCH,
-      real: {
-        tarball: join(work, 'deb', sourceTarball),
-        topDir: 'linux-source-6.1',
-        config: kernel.config,
-        moduleSymvers: kernel.moduleSymvers,
-        systemMap: kernel.symbols.path,
-        image: kernel.image,
-        modules: {
-          'kernel/samples/kobject/kobject-example.ko': join(
-            kernel.sourceDir ?? '',
-            'samples/kobject/kobject-example.ko',
-          ),
-        },
-      },
-    };
-    const rpms = await buildKernelRpms(join(work, 'build'), fx);
-    const root = join(work, 'mirror');
-    server = await serveDirectory(root);
-    await publishRpms(root, server.url, fx, rpms);
-    await rm(join(work, 'deb'), { recursive: true, force: true });
-    await rm(join(work, 'build'), { recursive: true, force: true });
+    mirror = await serveRpmKernel({ id: 'fedora', version: '6.1.192', relBase: '300', dist: '.fc39' });
+    ({ kernel, work, server } = mirror);
     cacheDir = join(work, 'cache');
     out = join(work, 'out');
     env = { KPATCH_MIRROR_FEDORA: server.url, CACHEDIR: cacheDir };
   });
 
-  afterAll(async () => {
-    await server?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => mirror?.close());
 
   it('builds examples/cmdline.patch from the SRPM and proves it in a VM booting kernel-core vmlinuz', async () => {
     const result = await runBin(
@@ -124,9 +68,7 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
     expect(result.exitCode).toBe(0);
     // The tree is the SRPM's %prep output (its patch applied), made to say the release.
     const tree = join(cacheDir, 'targets/fedora', RELEASE, 'source');
-    expect(await readFile(join(tree, 'README'), 'utf8')).toContain(
-      'Fedora fixture: applied by the SRPM %prep',
-    );
+    expect(await readFile(join(tree, 'README'), 'utf8')).toContain('RPM fixture: applied by the SRPM %prep');
     expect(await readFile(join(tree, 'include/config/kernel.release'), 'utf8')).toBe(`${RELEASE}\n`);
     const downloaded = server.requests.filter((r) => r.status === 200).map((r) => r.path);
     expect(downloaded).toEqual([
