@@ -52,7 +52,8 @@ family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches that c
   --full-build              with -s: build the whole tree first (make all), for trees that were
                             never built or are out of date
   -t, --target TARGET       make target for --full-build instead of all (repeatable)
-  --oot-module KO           with -s: patch this out-of-tree module (built with make -C DIR M=SRC)
+  --oot-module KO           patch this out-of-tree module, built against the target (make -C DIR M=SRC
+                            with -s DIR, or the distro's headers: /lib/modules/RELEASE/build)
   --oot-module-src SRC      its source directory; the patches' paths are relative to it
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
@@ -161,11 +162,6 @@ export async function main(argv: string[]): Promise<number> {
       hint: 'the built .ko and the directory it was built from (make -C TREE M=DIR)',
     });
   }
-  if (values['oot-module'] !== undefined && !values.sourcedir) {
-    throw new UsageError('--oot-module works with -s for now', {
-      hint: 'pass -s DIR with the kernel tree the module was built against',
-    });
-  }
   if (values.target.length > 0 && !values['full-build'])
     throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
   if (values.check.length > 0 && !values.verify)
@@ -194,6 +190,9 @@ export async function main(argv: string[]): Promise<number> {
       onProgress: (message: string) => progress.progress(message),
       onDownload: (p: PackageProgress) => progress.download(p),
       onCommand: (command: string) => progress.command(command),
+      ...(values['oot-module'] && values['oot-module-src']
+        ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
+        : {}),
     };
     const result = values.sourcedir
       ? await buildFromTree({
@@ -202,9 +201,6 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.config ? { config: values.config } : {}),
           ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
           ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
-          ...(values['oot-module'] && values['oot-module-src']
-            ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
-            : {}),
         })
       : await buildForDistroRelease(values.distro, values.archversion, values.sourcerpm, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal

@@ -31,7 +31,10 @@ export interface TreeBuildOptions {
   skipCompilerCheck?: boolean;
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
-  /** An external module the patches are for (kpatch-build --oot-module/--oot-module-src); -s only. */
+  /**
+   * An external module the patches are for (kpatch-build --oot-module/--oot-module-src), built with
+   * `make -C <kernel build dir> M=<its source>` against the target.
+   */
   ootModule?: { ko: string; sourceDir: string };
   /** Build the whole tree first (kbuild), for trees that were never built or are out of date. */
   fullBuild?: boolean;
@@ -83,15 +86,7 @@ export interface TreeBuildResult {
 }
 
 /** --oot-module: checks the pair of paths and reads the module's name from its .modinfo. */
-async function describeOotModule(
-  given: { ko: string; sourceDir: string },
-  isDistro: boolean,
-): Promise<OotModule> {
-  if (isDistro) {
-    throw new UsageError('--oot-module works with -s (the tree the module was built against) for now', {
-      hint: 'pass -s DIR with the kernel tree used for make -C DIR M=<module source>',
-    });
-  }
+async function describeOotModule(given: { ko: string; sourceDir: string }): Promise<OotModule> {
   const ko = await mustExist(resolve(given.ko), 'out-of-tree module', 'pass the built .ko with --oot-module');
   const sourceDir = await mustExist(
     resolve(given.sourceDir),
@@ -197,9 +192,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   if (!options.skipCompilerCheck) await checkCompiler(vmlinux ? { config, vmlinux } : { config });
   lap('checks');
 
-  const oot = options.ootModule
-    ? await describeOotModule(options.ootModule, distro !== undefined)
-    : undefined;
+  const oot = options.ootModule ? await describeOotModule(options.ootModule) : undefined;
   // The patches are applied to the tree itself while the patched objects compile: one run at a time.
   const workDir = await mkdtemp(join(tmpdir(), 'kpatch-build-'));
   // build.log: what the user saw, with times; kept with the per-object logs beside it.

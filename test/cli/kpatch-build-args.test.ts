@@ -36,7 +36,6 @@ describe('bin/kpatch-build arguments', () => {
       /-r\/--sourcerpm and -s\/--sourcedir are two different sources/,
     ],
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
-    [['--oot-module', 'm.ko', '--oot-module-src', '.', 'x.patch'], /--oot-module works with -s for now/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
   ])('exits 64 on %j', async (args, message) => {
     const result = await kpatchBuild(args);

@@ -95,23 +95,24 @@ describe('klp-verify on the test kernel', () => {
 });
 
 describe('klp-verify leaves no VM behind', () => {
+  // klp-verify's runs here get a TMPDIR of their own, which its qemu's arguments (the initramfs) name:
+  // only those VMs are counted, not other test runs' on the same machine.
+  let runTmp: string;
+  beforeAll(async () => {
+    runTmp = await mkdtemp(join(tmpdir(), 'e2e-no-vm-left-'));
+  });
   async function qemuProcesses(): Promise<string[]> {
     const { stdout } = await execa('ps', ['-eo', 'args'], { reject: false });
-    return stdout.split('\n').filter((line) => line.includes('qemu-system') && line.includes('klp-verify-'));
+    return stdout.split('\n').filter((line) => line.includes('qemu-system') && line.includes(runTmp));
   }
 
   it('kills the VM when the per-boot timeout runs out and says which step it reached', async () => {
     const started = Date.now();
-    const result = await runBin('klp-verify', [
-      '--kernel',
-      target.image,
-      '--module',
-      sampleKo,
-      '--check',
-      'sleep 600',
-      '--timeout',
-      '10',
-    ]);
+    const result = await runBin(
+      'klp-verify',
+      ['--kernel', target.image, '--module', sampleKo, '--check', 'sleep 600', '--timeout', '10'],
+      { TMPDIR: runTmp },
+    );
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.stdout).toMatch(/PASS boot/);
     expect(result.stdout).toMatch(/FAIL check #1 fails before loading: the VM timed out before this step/);
@@ -132,9 +133,7 @@ describe('klp-verify leaves no VM behind', () => {
         'sleep 600',
         '-d',
       ],
-      {
-        reject: false,
-      },
+      { reject: false, env: { TMPDIR: runTmp } },
     );
     // Wait until the guest is running its check, then interrupt as a user pressing Ctrl-C would.
     await new Promise<void>((resolve) => {
@@ -142,6 +141,7 @@ describe('klp-verify leaves no VM behind', () => {
         if (chunk.toString().includes('KLPV boot')) resolve();
       });
     });
+    expect(await qemuProcesses()).toHaveLength(1); // the filter sees this run's VM while it runs
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);

@@ -1,6 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareTarget } from '../../src/distro/prepare-target.js';
 import type { TargetKernel } from '../../src/distro/target.js';
@@ -128,6 +129,38 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
     },
   );
 
+  it("--oot-module patches a module built against Debian's headers (make -C .../build M=SRC), proven in the VM", async () => {
+    const src = await mkdtemp(join(tmpdir(), 'e2e-oot-debian-'));
+    await cp(`${REPO}test/fixtures/oot`, src, { recursive: true });
+    // What a user does on the target: build against /lib/modules/<release>/build (the headers package).
+    await execa('make', ['-C', target.buildDir, `M=${src}`, 'modules']);
+    const source = await readFile(join(src, 'oot_demo.c'));
+    const result = await runBin('kpatch-build', [
+      '--distro',
+      'debian',
+      '-a',
+      target.release,
+      '-o',
+      out,
+      '--oot-module',
+      join(src, 'oot_demo.ko'),
+      '--oot-module-src',
+      src,
+      '--verify',
+      '--check',
+      'grep -q "^oot_demo 2 (livepatched)$" /proc/oot_demo',
+      `${PATCHES}oot-module.patch`,
+    ]);
+    const lines = result.stderr.split('\n');
+    expect(lines, result.stderr).toContain(`${src}/oot_demo.o: changed function: oot_demo_show`);
+    expect(lines).toContain('Patched objects: oot_demo');
+    expect(lines).toContain('verify: PASS load oot_demo.ko after the patch: ok');
+    expect(lines).toContain('verify: PASS check #1 passes with the livepatch: ok');
+    expect(lines).toContain('verify: PASS check #1 fails after unloading: failed as expected (status 1)');
+    expect(result.exitCode).toBe(0);
+    expect(await readFile(join(src, 'oot_demo.c'))).toEqual(source); // the module's source as it was
+  });
+
   it.each([
     ['changed-global-initialiser', 2, /kernel\/panic\.o: panic_timeout: the initial value of panic_timeout/],
     ['debian-header', 65, /the patch changes include\/linux\/seq_file\.h, not only \.c files/],
@@ -146,7 +179,8 @@ describe('kpatch-build --distro debian -a RELEASE', () => {
   });
 
   it.each([
-    [['--distro', 'centos', '-a', 'latest'], /distro "centos" is not supported/],
+    [['--distro', 'gentoo', '-a', 'latest'], /distro "gentoo" is not supported/],
+    [['--distro', 'centos', '-a', 'latest'], /"latest" is not a centos kernel release/],
     [['--distro', 'debian', '-a', '6.18.44-custom'], /"6\.18\.44-custom" is not a Debian kernel release/],
   ])('refuses %j before fetching anything (exit 66)', async (args, message) => {
     const result = await runBin('kpatch-build', [...args, `${EXAMPLES}cmdline.patch`]);
