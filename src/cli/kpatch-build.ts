@@ -29,8 +29,8 @@ livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
 fetched and prepared once (cached), and no kernel build is needed: Debian, Fedora and the RHEL
-family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches that change only .c files
-(of vmlinux or of the distro's modules).
+family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of vmlinux or
+of the distro's modules (headers too after --full-build).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
                             (Debian), 6.5.6-300.fc39.x86_64 (Fedora), 5.14.0-362.el9.x86_64 (RHEL)
@@ -49,8 +49,9 @@ family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches that c
   --skip-compiler-check     build even if the local compiler differs from the target's
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default 300)
-  --full-build              with -s: build the whole tree first (make all), for trees that were
-                            never built or are out of date
+  --full-build              build the whole tree first (make all): with -s for trees never built or
+                            out of date; for a distro kernel once per release (cached), which lets
+                            patches change headers
   -t, --target TARGET       make target for --full-build instead of all (repeatable)
   --oot-module KO           patch this out-of-tree module, built against the target (make -C DIR M=SRC
                             with -s DIR, or the distro's headers: /lib/modules/RELEASE/build)
@@ -63,8 +64,7 @@ family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches that c
   --version                 print the version
   -h, --help                this text
 
-Not yet: Ubuntu (its sources can be prepared, building for it is not proven); header changes for
-distro kernels. See docs/roadmap.md.
+Not yet: Ubuntu (its sources can be prepared, building for it is not proven). See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
@@ -193,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values['oot-module'] && values['oot-module-src']
         ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
         : {}),
+      ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
     };
     const result = values.sourcedir
       ? await buildFromTree({
@@ -200,7 +201,6 @@ export async function main(argv: string[]): Promise<number> {
           sourceDir: values.sourcedir,
           ...(values.config ? { config: values.config } : {}),
           ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
-          ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
         })
       : await buildForDistroRelease(values.distro, values.archversion, values.sourcerpm, common);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal

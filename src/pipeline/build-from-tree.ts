@@ -162,11 +162,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   await mustExist(join(tree, 'Makefile'), 'kernel tree', 'pass the top of a kernel source tree with -s');
   const config = await mustExist(options.config ?? join(tree, '.config'), 'kernel config', 'pass it with -c');
   if (options.fullBuild) {
-    if (distro) {
-      throw new UsageError('--full-build is for -s trees', {
-        hint: 'a distro kernel is patched from its prepared source without a kernel build',
-      });
-    }
+    if (distro) throw new UsageError('--full-build of a distro tree is done by buildForPreparedSource');
     emit({ kind: 'phase', message: 'Building the kernel tree (--full-build)' });
     await buildWholeTree(tree, options);
     lap('full build');

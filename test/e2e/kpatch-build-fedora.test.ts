@@ -1,4 +1,4 @@
-import { readFile, rename, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetKernel } from '../../src/distro/target.js';
@@ -123,6 +123,46 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
     expect(await readFile(join(`${modules}.uncompressed`, 'kobject-example.ko'))).toEqual(
       await readFile(join(kernel.sourceDir ?? '', 'samples/kobject/kobject-example.ko')),
     );
+  });
+
+  it('refuses a header change until --full-build has built the release once, then builds it and proves it', async () => {
+    const patch = `${REPO}test/fixtures/patches/header-and-c.patch`;
+    const refused = await runBin(
+      'kpatch-build',
+      ['--distro', 'fedora', '-a', RELEASE, '-o', out, patch],
+      env,
+    );
+    expect(refused.stderr).toMatch(/the patch changes fs\/proc\/internal\.h, not only \.c files/);
+    expect(refused.stderr).toMatch(/hint: .*pass --full-build/);
+    expect(refused.exitCode).toBe(65);
+
+    const args = ['--distro', 'fedora', '-a', RELEASE, '-o', out, '--full-build', '--json', '-d'];
+    const check = ['--verify', '--check', 'grep -q " livepatch=1$" /proc/cmdline'];
+    const built = await runBin('kpatch-build', [...args, ...check, patch], env);
+    const kept = /work directory kept: (\S+)/.exec(built.stderr)?.[1];
+    if (kept) await rm(kept, { recursive: true, force: true });
+    const lines = built.stderr.split('\n');
+    expect(lines).toContain(`Building Fedora kernel ${RELEASE} (--full-build, once per release)`);
+    expect(lines).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
+    expect(lines).toContain('Patched objects: vmlinux');
+    expect(lines).toContain('verify: PASS check #1 passes with the livepatch: ok');
+    expect(built.exitCode, built.stderr).toBe(0);
+    // Every object including the header was compiled (original and patched), not only the .c touched.
+    const compiles = lines.filter((l) => /^\+ .*&& gcc .* -ffunction-sections -fdata-sections .*-c /.test(l));
+    expect(compiles.length).toBeGreaterThan(20);
+    expect(compiles.filter((l) => l.includes('fs/proc/root.c'))).toHaveLength(2);
+    const report = JSON.parse(built.stdout) as { timings: Record<string, number> };
+    expect(report.timings['full build']).toBeGreaterThan(0);
+
+    // The built tree is kept: the next run needs no --full-build and does not build again.
+    const again = await runBin(
+      'kpatch-build',
+      ['--distro', 'fedora', '-a', RELEASE, '-o', out, '-n', 'hdr2', patch],
+      env,
+    );
+    expect(again.stderr).toContain(`SUCCESS: ${out}/hdr2.ko`);
+    expect(again.stderr).not.toContain('--full-build, once per release');
+    expect(again.exitCode).toBe(0);
   });
 
   it('-r builds from a local SRPM instead of the published one, taking the release from it', async () => {
