@@ -62,8 +62,12 @@ function parentFromCmdFile(
       { hint: `only modules the target ships (under ${prepared.modulesDir}) can be patched` },
     );
   }
-  const modulesDir = prepared.modulesDir;
-  return { kind: 'module', name, path: uncompressedModule(path, uncompressedDir(modulesDir)), via: [] };
+  return {
+    kind: 'module',
+    name,
+    path: uncompressedModule(path, uncompressedDir(prepared.modulesDir)),
+    via: [],
+  };
 }
 
 /**
