@@ -10,6 +10,7 @@ import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
 import { buildForRpmDistro } from '../pipeline/build-for-rpm-distro.js';
+import { buildForUbuntu } from '../pipeline/build-for-ubuntu.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
@@ -60,7 +61,8 @@ patches that change only .c files (of vmlinux; Debian also of its modules).
   --version                 print the version
   -h, --help                this text
 
-Not yet: Ubuntu and the RHEL family (their sources can be prepared, building for
+Ubuntu: --distro ubuntu -a 5.15.0-91-generic (mirror: $KPATCH_MIRROR_UBUNTU), .c files of vmlinux
+and of its modules. Not yet: the RHEL family (their sources can be prepared, building for
 them is not proven); header changes for distro kernels. See docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
@@ -90,6 +92,10 @@ async function buildForDistroRelease(
       release,
       ...(sourceRpm ? { sourceRpm: resolve(sourceRpm) } : {}),
     });
+  }
+  if (id === 'ubuntu') {
+    distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
+    return buildForUbuntu({ ...common, release });
   }
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });

@@ -4,9 +4,9 @@ import { ADAPTER_DISTROS } from './distro-adapter.js';
 
 /**
  * What `kpatch-build --distro` accepts today: Debian, and the adapters whose livepatch builds are proven
- * end to end (Fedora). The other adapters prepare sources only.
+ * end to end (Fedora, Ubuntu). The other adapters prepare sources only.
  */
-export const SUPPORTED_DISTROS: readonly string[] = ['debian', 'fedora'];
+export const SUPPORTED_DISTROS: readonly string[] = ['debian', 'fedora', 'ubuntu'];
 
 /** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */
 export const KNOWN_DISTROS: readonly string[] = ['debian', ...ADAPTER_DISTROS];

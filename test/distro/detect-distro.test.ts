@@ -24,13 +24,13 @@ describe('detectDistro', () => {
     expect(detectDistro('fedora', await osRelease('ID=debian\n'))).toBe('fedora');
   });
 
-  it('accepts Fedora (its livepatch builds are proven)', async () => {
+  it('accepts Fedora and Ubuntu (their livepatch builds are proven)', async () => {
     expect(detectDistro(undefined, await osRelease('NAME="Fedora Linux"\nID=fedora\n'))).toBe('fedora');
+    expect(detectDistro(undefined, await osRelease('NAME="Ubuntu"\nID=ubuntu\n'))).toBe('ubuntu');
   });
 
   it.each([
     ['ID=centos\n', /distro "centos" is not supported/],
-    ['ID=ubuntu\n', /distro "ubuntu" is not supported/],
     ['NAME=x\n', /distro "unknown" is not supported/],
   ])('refuses %j with the supported list', async (text, message) => {
     const file = await osRelease(text);
@@ -47,7 +47,7 @@ describe('detectDistro', () => {
         return e;
       }
     })();
-    expect((error as DistroError).hint).toMatch(/supported today: debian, fedora \(--distro NAME\)/);
+    expect((error as DistroError).hint).toMatch(/supported today: debian, fedora, ubuntu \(--distro NAME\)/);
   });
 
   it('says how to name the distro when os-release cannot be read', () => {
@@ -67,8 +67,8 @@ describe("detectDistro with the adapters' IDs", () => {
     const file = await osRelease(text);
     expect(osReleaseId(file)).toBe(id);
     expect(detectDistro(undefined, file, KNOWN_DISTROS)).toBe(id);
-    // kpatch-build's own list: only the adapters whose builds are proven (Fedora).
-    if (id === 'fedora') expect(detectDistro(undefined, file)).toBe('fedora');
+    // kpatch-build's own list: only the adapters whose builds are proven (Fedora, Ubuntu).
+    if (id === 'fedora' || id === 'ubuntu') expect(detectDistro(undefined, file)).toBe(id);
     else expect(() => detectDistro(undefined, file)).toThrow(/is not supported/);
   });
 
