@@ -11,6 +11,7 @@ import { livepatchModuleName } from '../module/module-spec.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
 import { buildForRpmDistro } from '../pipeline/build-for-rpm-distro.js';
+import { buildForUbuntu } from '../pipeline/build-for-ubuntu.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
@@ -28,14 +29,15 @@ affect (original and patched, with function sections), finds changed functions, 
 livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
-fetched and prepared once (cached), and no kernel build is needed: Debian, Fedora and the RHEL
-family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of vmlinux or
-of the distro's modules (headers too after --full-build).
+fetched and prepared once (cached), and no kernel build is needed: Debian, Ubuntu, Fedora and the
+RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of vmlinux
+or of the distro's modules (headers too after --full-build).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
-                            (Debian), 6.5.6-300.fc39.x86_64 (Fedora), 5.14.0-362.el9.x86_64 (RHEL)
-  --distro NAME             the target's distro (default: from /etc/os-release): debian, fedora,
-                            centos, almalinux, rocky, ol (mirror: $KPATCH_MIRROR_<NAME>)
+                            (Debian), 5.15.0-91-generic (Ubuntu), 6.5.6-300.fc39.x86_64 (Fedora),
+                            5.14.0-362.el9.x86_64 (RHEL family)
+  --distro NAME             the target's distro (default: from /etc/os-release): debian, ubuntu,
+                            fedora, centos, almalinux, rocky, ol (mirror: $KPATCH_MIRROR_<NAME>)
   -r, --sourcerpm SRPM      RPM distros: build from this kernel SRPM instead of the release's own
                             (checked by its digests and its name-version-release; -a defaults to it)
   -s, --sourcedir DIR       instead: a kernel tree built for the target kernel
@@ -64,13 +66,13 @@ of the distro's modules (headers too after --full-build).
   --version                 print the version
   -h, --help                this text
 
-Not yet: Ubuntu (its sources can be prepared, building for it is not proven). See docs/roadmap.md.
+What is proven and what is not, per distro: docs/distros.md and docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
 
-/** Without -s: the target is a distro kernel release (Debian, Fedora, the RHEL family). */
+/** Without -s: the target is a distro kernel release (Debian, Ubuntu, Fedora, the RHEL family). */
 async function buildForDistroRelease(
   distro: string | undefined,
   archversion: string | undefined,
@@ -93,6 +95,10 @@ async function buildForDistroRelease(
       release,
       ...(sourceRpm ? { sourceRpm: resolve(sourceRpm) } : {}),
     });
+  }
+  if (id === 'ubuntu') {
+    distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
+    return buildForUbuntu({ ...common, release });
   }
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });

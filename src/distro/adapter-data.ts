@@ -42,12 +42,17 @@ interface CommonData {
 
 export interface UbuntuData extends CommonData {
   packageVersionPattern: string;
+  /** First guess of the series by kernel version (5.15.0 → jammy). */
   series: Record<string, string>;
+  /** Series searched after the guess, in order, for linux-headers-<release>. */
+  searchSeries: string[];
   suites: string[];
   components: string[];
   indexes: { packages: string; sources: string };
   packages: Record<string, string>;
+  /** Keys of `packages` fetched, the first (headers) locating the release; `optional` ones may be absent. */
   fetch: string[];
+  optional?: string[];
   utsDefines: Record<string, string>;
 }
 

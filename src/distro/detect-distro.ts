@@ -4,8 +4,8 @@ import { ADAPTER_DISTROS } from './distro-adapter.js';
 
 /**
  * What `kpatch-build --distro` accepts today: Debian, and the adapters whose livepatch builds are proven
- * end to end (Fedora; the RHEL family, which shares its code and differs only in data, proven on CentOS
- * Stream's repository layout). Ubuntu's adapter prepares sources only.
+ * end to end (Fedora, Ubuntu; the RHEL family, which shares Fedora's code and differs only in data,
+ * proven on CentOS Stream's repository layout).
  */
 export const SUPPORTED_DISTROS: readonly string[] = [
   'debian',
@@ -14,6 +14,7 @@ export const SUPPORTED_DISTROS: readonly string[] = [
   'almalinux',
   'rocky',
   'ol',
+  'ubuntu',
 ];
 
 /** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */

@@ -1,7 +1,9 @@
 /**
  * Ubuntu: release "<kver>-<abi>-<flavour>" (5.15.0-91-generic) ↔ package version "<kver>-<abi>.<upload>"
- * (5.15.0-91.101). Source: the `linux` source package (.dsc + .orig.tar.gz + .diff.gz), unpacked as
- * dpkg-source -x does. config and Module.symvers: linux-headers-<release>; System.map: linux-modules-<release>.
+ * (5.15.0-91.101). Source: the source package linux-headers-<release> names (`linux`: .dsc + .orig.tar.gz
+ * + .diff.gz; linux-hwe-6.8, …), unpacked as dpkg-source -x does. config and Module.symvers:
+ * linux-headers-<release>; System.map and the modules: linux-modules-<release> (+ linux-modules-extra-,
+ * when published); the image: linux-image-unsigned-<release>. All named in distro/ubuntu.json.
  * Release rule: KERNELVERSION = <release> in the top Makefile (Ubuntu's build passes it to make);
  * UTS_UBUNTU_RELEASE_ABI = <abi> is returned in utsDefines (Ubuntu's headers package appends it).
  */

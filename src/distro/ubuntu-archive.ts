@@ -4,8 +4,12 @@
  *     Filename, Size, SHA256, Version (5.15.0-91.101: the upload number is only known from here), Source
  *   dists/<suite>/InRelease → <component>/source/Sources.xz → the source package of that version:
  *     Directory and Checksums-Sha256 of the .dsc, .orig.tar.gz and .diff.gz (or .debian.tar.xz)
- * Suites are searched in the data's order (<series>-security, -updates, release pocket). A superseded ABI
- * is no longer in the indexes: it is refused (its files may still be in the pool, but unverifiable).
+ * Series are searched in seriesCandidates' order (the data's guess from the kernel version, then its
+ * searchSeries), each one's suites in the data's order (<series>-security, -updates, release pocket); the
+ * first index listing linux-headers-<release> wins, and its Source field names the source package (linux,
+ * linux-hwe-6.8, …). Packages the data marks optional (linux-modules-extra-<release>) are left out when
+ * that index does not list them. A superseded ABI is no longer in the indexes: it is refused (its files
+ * may still be in the pool, but unverifiable).
  */
 import { join } from 'node:path';
 import { DistroError } from '../errors.js';
@@ -33,18 +37,15 @@ export function sourceOf(paragraph: Paragraph): { name: string; version: string 
   return { name: match?.[1] ?? field, version: match?.[2] ?? binaryVersion };
 }
 
-export function seriesOf(data: UbuntuData, parsed: ParsedRelease): string {
-  const kver = parsed.parts.kver ?? '';
-  const series = data.series[kver];
-  if (!series) {
-    const known = Object.entries(data.series)
-      .map(([k, s]) => `${k} (${s})`)
-      .join(', ');
-    throw new DistroError(`no Ubuntu series is known for kernel ${kver} (release ${parsed.release})`, {
-      hint: `known: ${known}; add the series to distro/ubuntu.json ("series")`,
-    });
-  }
-  return series;
+/**
+ * The series to search for a release, in order: the data's guess from the kernel version first (5.15.0 →
+ * jammy), then every series of `searchSeries`. The same kernel version ships in more than one series (HWE:
+ * jammy's linux-hwe-6.8 builds 6.8.0-<abi>-generic as noble's linux does), and a kernel version may be in
+ * no map at all: the archive's indexes say where linux-headers-<release> is.
+ */
+export function seriesCandidates(data: UbuntuData, parsed: ParsedRelease): string[] {
+  const guess = data.series[parsed.parts.kver ?? ''];
+  return [...new Set([...(guess ? [guess] : []), ...data.searchSeries])];
 }
 
 export async function resolveUbuntuArtifacts(
@@ -54,111 +55,143 @@ export async function resolveUbuntuArtifacts(
   options: ResolveOptions & { cacheDir: string },
 ): Promise<ResolvedArtifacts> {
   const mirror = mirrors.archive ?? Object.values(mirrors)[0] ?? '';
-  const values = { ...parsed.parts, series: seriesOf(data, parsed) };
   const wanted = Object.fromEntries(
-    data.fetch.map((key) => [key, expandRequired(data.packages[key] ?? '', values, `packages.${key}`)]),
+    data.fetch.map((key) => [key, expandRequired(data.packages[key] ?? '', parsed.parts, `packages.${key}`)]),
   );
+  const optional = new Set(data.optional ?? []);
+  const headersName = wanted[data.fetch[0] ?? ''] ?? '';
   const indexOptions = {
     metadataDir: join(options.cacheDir, 'downloads', 'ubuntu', 'metadata'),
     signal: options.signal,
     retryDelayMs: options.retryDelayMs,
   };
   const searched: string[] = [];
-  for (const suiteTemplate of data.suites) {
-    const suite = expandRequired(suiteTemplate, values, 'suites');
-    const index = await fetchSuite(mirror, suite, indexOptions);
-    if (!index) continue;
-    for (const component of data.components) {
-      searched.push(`${suite}/${component}`);
-      const packagesPath = expandRequired(data.indexes.packages, { component }, 'indexes.packages');
-      const stanzas = await readSuiteIndex(mirror, index, packagesPath, indexOptions);
-      const byName = new Map<string, Paragraph>();
-      for (const p of stanzas ?? []) {
-        const name = p.field('Package');
-        if (name && Object.values(wanted).includes(name)) byName.set(name, p);
+  for (const series of seriesCandidates(data, parsed)) {
+    for (const suiteTemplate of data.suites) {
+      const suite = expandRequired(suiteTemplate, { ...parsed.parts, series }, 'suites');
+      const index = await fetchSuite(mirror, suite, indexOptions);
+      if (!index) {
+        searched.push(`${suite} (not on the mirror)`);
+        continue;
       }
-      const headers = byName.get(wanted[data.fetch[0] ?? ''] ?? '');
-      if (!headers) continue;
-      const version = headers.required('Version', packagesPath);
-      if (!ubuntuVersionMatches(data, parsed, version)) {
-        throw new DistroError(
-          `${headers.field('Package')} in ${suite} has version ${version}, which is not of release ${parsed.release}`,
-          {
-            hint: 'the archive index does not follow the release-string rules in distro/ubuntu.json',
-          },
-        );
-      }
-      const binaries: Artifact[] = Object.entries(wanted).map(([role, name]) => {
-        const p = byName.get(name);
-        if (!p || p.field('Version') !== version) {
-          throw new DistroError(`${name} ${version} is not in ${suite}/${component}`, {
-            hint: 'the archive is being updated (try again later) or the package names in distro/ubuntu.json are wrong',
-          });
+      for (const component of data.components) {
+        searched.push(`${suite}/${component}`);
+        const packagesPath = expandRequired(data.indexes.packages, { component }, 'indexes.packages');
+        const stanzas = await readSuiteIndex(mirror, index, packagesPath, indexOptions);
+        const byName = new Map<string, Paragraph>();
+        for (const p of stanzas ?? []) {
+          const name = p.field('Package');
+          if (name && Object.values(wanted).includes(name)) byName.set(name, p);
         }
-        const filename = p.required('Filename', name);
-        if (filename.startsWith('/') || filename.split('/').includes('..')) {
-          throw new DistroError(`unsafe Filename "${filename}" for ${name}`, {
-            hint: 'the index is corrupt or crafted',
-          });
+        const headers = byName.get(headersName);
+        if (!headers) continue;
+        const version = headers.required('Version', packagesPath);
+        if (!ubuntuVersionMatches(data, parsed, version)) {
+          throw new DistroError(
+            `${headersName} in ${suite} has version ${version}, which is not of release ${parsed.release}`,
+            {
+              hint: 'the archive index does not follow the release-string rules in distro/ubuntu.json',
+            },
+          );
+        }
+        const binaries = binaryArtifacts(wanted, optional, byName, version, `${suite}/${component}`, mirror);
+        const source = sourceOf(headers);
+        const sourcesPath = expandRequired(data.indexes.sources, { component }, 'indexes.sources');
+        const sources = await readSuiteIndex(mirror, index, sourcesPath, indexOptions);
+        const stanza = sources?.find(
+          (p) => p.field('Package') === source.name && p.field('Version') === source.version,
+        );
+        if (!stanza) {
+          throw new DistroError(
+            `source package ${source.name} ${source.version} is not in ${suite}/${component}'s Sources`,
+            {
+              hint: 'the archive is being updated; try again later',
+            },
+          );
         }
         return {
-          role,
-          fileName: filename.split('/').pop() ?? '',
-          url: `${mirror}/${filename}`,
-          sha256: p.required('SHA256', name).toLowerCase(),
-          size: Number(p.required('Size', name)),
-          verification: 'apt-index',
+          distro: 'ubuntu',
+          release: parsed.release,
+          packageVersion: version,
+          source: sourceArtifacts(stanza, source, sourcesPath, mirror),
+          binaries,
         };
-      });
-      const source = sourceOf(headers);
-      const sourcesPath = expandRequired(data.indexes.sources, { component }, 'indexes.sources');
-      const sources = await readSuiteIndex(mirror, index, sourcesPath, indexOptions);
-      const stanza = sources?.find(
-        (p) => p.field('Package') === source.name && p.field('Version') === source.version,
-      );
-      if (!stanza) {
-        throw new DistroError(
-          `source package ${source.name} ${source.version} is not in ${suite}/${component}'s Sources`,
-          {
-            hint: 'the archive is being updated; try again later',
-          },
-        );
       }
-      const directory = stanza.required('Directory', sourcesPath);
-      if (directory.startsWith('/') || directory.split('/').includes('..')) {
-        throw new DistroError(`unsafe Directory "${directory}" for ${source.name}`, {
-          hint: 'the index is corrupt or crafted',
-        });
-      }
-      const files = sha256Lines(stanza, 'Checksums-Sha256', sourcesPath);
-      const sourceArtifacts: Artifact[] = files.map((f) => ({
-        role: f.name.endsWith('.dsc') ? 'dsc' : `source:${f.name}`,
-        fileName: f.name,
-        url: `${mirror}/${directory}/${f.name}`,
-        sha256: f.sha256,
-        size: f.size,
-        verification: f.name.endsWith('.dsc') ? 'apt-index' : 'dsc',
-      }));
-      if (!sourceArtifacts.some((a) => a.role === 'dsc')) {
-        throw new DistroError(`${source.name} ${source.version} lists no .dsc`, {
-          hint: 'the Sources index is corrupt',
-        });
-      }
-      return {
-        distro: 'ubuntu',
-        release: parsed.release,
-        packageVersion: version,
-        source: sourceArtifacts,
-        binaries,
-      };
     }
   }
   throw new DistroError(
-    `${wanted[data.fetch[0] ?? '']} is not in the Ubuntu archive indexes (${searched.join(', ') || 'no suite found'})`,
+    `${headersName} is not in the Ubuntu archive indexes (searched ${searched.join(', ') || 'nothing'})`,
     {
       hint:
         'the release may be superseded (only the current kernels of a series are indexed, and unindexed files cannot be ' +
-        'verified), or it is not built from the linux source package; check uname -r, or use a current release',
+        'verified), of a series distro/ubuntu.json does not list ("searchSeries"), or not an archive kernel; check uname -r',
     },
   );
+}
+
+const unsafePath = (path: string) => path.startsWith('/') || path.split('/').includes('..');
+
+/** The binary packages of one version, by role; an optional one absent from the index is left out. */
+function binaryArtifacts(
+  wanted: Record<string, string>,
+  optional: ReadonlySet<string>,
+  byName: ReadonlyMap<string, Paragraph>,
+  version: string,
+  where: string,
+  mirror: string,
+): Artifact[] {
+  return Object.entries(wanted).flatMap(([role, name]) => {
+    const p = byName.get(name);
+    if (!p && optional.has(role)) return [];
+    if (!p || p.field('Version') !== version) {
+      throw new DistroError(`${name} ${version} is not in ${where}`, {
+        hint: 'the archive is being updated (try again later) or the package names in distro/ubuntu.json are wrong',
+      });
+    }
+    const filename = p.required('Filename', name);
+    if (unsafePath(filename)) {
+      throw new DistroError(`unsafe Filename "${filename}" for ${name}`, {
+        hint: 'the index is corrupt or crafted',
+      });
+    }
+    return [
+      {
+        role,
+        fileName: filename.split('/').pop() ?? '',
+        url: `${mirror}/${filename}`,
+        sha256: p.required('SHA256', name).toLowerCase(),
+        size: Number(p.required('Size', name)),
+        verification: 'apt-index' as const,
+      },
+    ];
+  });
+}
+
+/** The .dsc and its parts, from the source package's Sources stanza. */
+function sourceArtifacts(
+  stanza: Paragraph,
+  source: { name: string; version: string },
+  sourcesPath: string,
+  mirror: string,
+): Artifact[] {
+  const directory = stanza.required('Directory', sourcesPath);
+  if (unsafePath(directory)) {
+    throw new DistroError(`unsafe Directory "${directory}" for ${source.name}`, {
+      hint: 'the index is corrupt or crafted',
+    });
+  }
+  const artifacts: Artifact[] = sha256Lines(stanza, 'Checksums-Sha256', sourcesPath).map((f) => ({
+    role: f.name.endsWith('.dsc') ? 'dsc' : `source:${f.name}`,
+    fileName: f.name,
+    url: `${mirror}/${directory}/${f.name}`,
+    sha256: f.sha256,
+    size: f.size,
+    verification: f.name.endsWith('.dsc') ? 'apt-index' : 'dsc',
+  }));
+  if (!artifacts.some((a) => a.role === 'dsc')) {
+    throw new DistroError(`${source.name} ${source.version} lists no .dsc`, {
+      hint: 'the Sources index is corrupt',
+    });
+  }
+  return artifacts;
 }

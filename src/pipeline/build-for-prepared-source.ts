@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { appendUtsDefines } from '../distro/release-rules.js';
 import { findTargetModules, targetVermagic, uncompressedModule } from '../distro/target-modules.js';
 import { PatchError, UnsupportedChangeError } from '../errors.js';
 import { buildSingleObjects } from '../kbuild/build-single-objects.js';
@@ -29,6 +30,8 @@ export interface PreparedSource {
   modulesDir?: string;
   /** The target's bootable image, for --verify. */
   image?: string;
+  /** Lines the distro's headers add to include/generated/utsrelease.h (Ubuntu), appended before the module build. */
+  utsDefines?: string[];
 }
 
 export type PreparedBuildOptions = Omit<TreeBuildOptions, 'sourceDir' | 'config' | 'vmlinux' | 'distro'>;
@@ -139,6 +142,10 @@ export async function buildForPreparedSource(
         );
       },
       parentOf: (object) => parentFromCmdFile(prepared, object, moduleFiles),
+      // kbuild regenerated utsrelease.h for the single objects: the module sees it as the headers have it.
+      ...(prepared.utsDefines?.length
+        ? { beforeModuleBuild: () => appendUtsDefines(prepared.tree, prepared.utsDefines ?? []) }
+        : {}),
       ...(prepared.image ? { image: prepared.image } : {}),
     },
   });

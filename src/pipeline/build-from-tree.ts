@@ -58,6 +58,8 @@ export interface TreeBuildOptions {
     parentOf: (target: string) => ObjectParent;
     /** The target's bootable image (for --verify), when fetched. */
     image?: string;
+    /** Runs after the objects are compiled, before the livepatch module is built in moduleBuildDir. */
+    beforeModuleBuild?: () => Promise<void>;
   };
   /** Each command line before it runs (make, the compiles), for -d. */
   onCommand?: (command: string) => void;
@@ -274,6 +276,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       ),
     ];
     const expectedVermagic = distro ? distro.vermagic : await treeVermagic(tree);
+    await distro?.beforeModuleBuild?.();
     const module = await buildLivepatchModule({
       spec: plan.spec,
       buildDir: distro?.moduleBuildDir ?? tree,

@@ -24,8 +24,9 @@ describe('detectDistro', () => {
     expect(detectDistro('fedora', await osRelease('ID=debian\n'))).toBe('fedora');
   });
 
-  it('accepts Fedora (its livepatch builds are proven)', async () => {
+  it('accepts Fedora and Ubuntu (their livepatch builds are proven)', async () => {
     expect(detectDistro(undefined, await osRelease('NAME="Fedora Linux"\nID=fedora\n'))).toBe('fedora');
+    expect(detectDistro(undefined, await osRelease('NAME="Ubuntu"\nID=ubuntu\n'))).toBe('ubuntu');
   });
 
   it.each([
@@ -48,7 +49,7 @@ describe('detectDistro', () => {
       }
     })();
     expect((error as DistroError).hint).toMatch(
-      /supported today: debian, fedora, centos, almalinux, rocky, ol \(--distro NAME\)/,
+      /supported today: debian, fedora, centos, almalinux, rocky, ol, ubuntu \(--distro NAME\)/,
     );
   });
 
@@ -69,9 +70,8 @@ describe("detectDistro with the adapters' IDs", () => {
     const file = await osRelease(text);
     expect(osReleaseId(file)).toBe(id);
     expect(detectDistro(undefined, file, KNOWN_DISTROS)).toBe(id);
-    // kpatch-build's own list: only the adapters whose builds are proven (not Ubuntu's yet).
-    if (id !== 'ubuntu') expect(detectDistro(undefined, file)).toBe(id);
-    else expect(() => detectDistro(undefined, file)).toThrow(/is not supported/);
+    // kpatch-build's own list: every adapter's build is proven now.
+    expect(detectDistro(undefined, file)).toBe(id);
   });
 
   it('still refuses an ID nobody handles, listing the known ones', async () => {

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import {
   expandOptional,
@@ -82,26 +82,80 @@ export interface UbuntuFixture {
   /** Suite the indexes are published in, e.g. "jammy-updates". */
   suite: string;
   format: '1.0' | '3.0 (quilt)';
+  /** The source package's name (default "linux"; e.g. "linux-hwe-6.8"), named by the binaries' Source field. */
+  source?: string;
+  /** Also publish linux-modules-extra-<release> (it is optional in distro/ubuntu.json). */
+  modulesExtra?: boolean;
+  /** The distro patch (default distroPatch(...)); with `real`, a debian/patches quilt patch. */
+  patch?: string;
+  /**
+   * A real kernel instead of the fake tree (format 3.0 (quilt) only): its tarball is the orig tarball, and
+   * its build's files go into the binary packages (modules as shipped by jammy: uncompressed .ko).
+   */
+  real?: RealKernelFiles;
 }
 
-/** A source package in the form Ubuntu publishes `linux` (1.0: orig.tar.gz + diff.gz), plus binary debs and indexes. */
+/** The files a patch changes ("+++ b/README" → "README"). */
+const patchedFiles = (patch: string) =>
+  [...patch.matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1] ?? '').filter(Boolean);
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A 3.0 (quilt) source package around a real orig tarball, with dpkg-source -b. The source directory
+ * holds debian/ and only the files the patch changes (dpkg-source applies the patch to them); every other
+ * path is in --extend-diff-ignore, so dpkg-source neither reports the rest of the tree as deleted nor
+ * compares it: the package is the same, built in seconds instead of unpacking the tree twice.
+ */
+async function buildRealSourcePackage(
+  work: string,
+  dir: string,
+  kver: string,
+  real: RealKernelFiles,
+  patch: string,
+): Promise<void> {
+  const origName = `linux_${kver}.orig.tar.${real.tarball.split('.').pop()}`;
+  await copyFile(real.tarball, join(work, origName));
+  const files = patchedFiles(patch);
+  const extracted = join(work, 'orig-files');
+  await mkdir(extracted, { recursive: true });
+  await execa('tar', ['xf', real.tarball, '-C', extracted, ...files.map((f) => `${real.topDir}/${f}`)]);
+  const kept = new Set<string>();
+  for (const file of files) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(extracted, real.topDir, file), join(dir, file));
+    for (let path = file; path !== '.'; path = dirname(path)) kept.add(path);
+  }
+  const ignore = `^(?!(?:${[...kept].map(escapeRegExp).join('|')})$)`;
+  await execa('dpkg-source', [`--extend-diff-ignore=${ignore}`, '-b', basename(dir)], { cwd: work });
+}
+
+/**
+ * An archive in the form Ubuntu publishes a kernel: the source package (1.0: orig.tar.gz + diff.gz as
+ * Ubuntu's `linux`, or 3.0 (quilt)), linux-headers-, linux-modules-(extra-) and linux-image-unsigned-
+ * <release> debs in pool/main/l/<source>/, and dists/<suite>/ with Packages.xz, Sources.xz and InRelease.
+ */
 export async function buildUbuntuArchive(root: string, work: string, fx: UbuntuFixture): Promise<void> {
   const [kver = '', abi = ''] = fx.version.split('-');
   const [v = 0, p = 0, s = 0] = kver.split('.').map(Number);
-  const src = join(work, `linux-${kver}`);
-  await writeFakeKernel(src, { version: v, patchlevel: p, sublevel: s });
-  await execa('tar', ['czf', `linux_${kver}.orig.tar.gz`, `linux-${kver}`], { cwd: work });
+  const name = fx.source ?? 'linux';
+  const src = join(work, `${name}-${kver}`);
+  const patch = fx.patch ?? distroPatch(`ubuntu ${fx.version}`);
+  if (!fx.real) {
+    await writeFakeKernel(src, { version: v, patchlevel: p, sublevel: s });
+    await execa('tar', ['czf', `${name}_${kver}.orig.tar.gz`, `${name}-${kver}`], { cwd: work });
+  }
   await mkdir(join(src, 'debian/source'), { recursive: true });
   await writeFile(
     join(src, 'debian/changelog'),
-    `linux (${fx.version}) ${fx.series}; urgency=medium\n\n  * fixture\n\n -- Test <test@example.com>  Mon, 01 Jan 2024 00:00:00 +0000\n`,
+    `${name} (${fx.version}) ${fx.series}; urgency=medium\n\n  * fixture\n\n -- Test <test@example.com>  Mon, 01 Jan 2024 00:00:00 +0000\n`,
   );
   await writeFile(
     join(src, 'debian/control'),
-    'Source: linux\nMaintainer: Test <test@example.com>\n\nPackage: linux-source-fixture\nArchitecture: any\nDescription: fixture\n fixture\n',
+    `Source: ${name}\nMaintainer: Test <test@example.com>\n\nPackage: linux-source-fixture\nArchitecture: any\nDescription: fixture\n fixture\n`,
   );
-  const patch = distroPatch(`ubuntu ${fx.version}`);
   if (fx.format === '1.0') {
+    if (fx.real) throw new Error('a real kernel fixture is a 3.0 (quilt) package');
     await execa('patch', ['-p1', '-d', src], { input: patch });
   } else {
     await writeFile(join(src, 'debian/source/format'), '3.0 (quilt)\n');
@@ -109,31 +163,66 @@ export async function buildUbuntuArchive(root: string, work: string, fx: UbuntuF
     await writeFile(join(src, 'debian/patches/ubuntu.patch'), patch);
     await writeFile(join(src, 'debian/patches/series'), 'ubuntu.patch\n');
   }
-  await execa('dpkg-source', ['-b', `linux-${kver}`], { cwd: work });
-  const pool = join(root, 'pool/main/l/linux');
+  if (fx.real) await buildRealSourcePackage(work, src, kver, fx.real, patch);
+  else await execa('dpkg-source', ['-b', `${name}-${kver}`], { cwd: work });
+  const pool = join(root, 'pool/main/l', name);
   await mkdir(pool, { recursive: true });
-  for (const name of await readdir(work)) {
-    if (/^linux_.*\.(dsc|tar\.\w+|diff\.gz)$/.test(name)) await copyFile(join(work, name), join(pool, name));
+  for (const file of await readdir(work)) {
+    if (file.startsWith(`${name}_`) && /\.(dsc|tar\.\w+|diff\.gz)$/.test(file)) {
+      await copyFile(join(work, file), join(pool, file));
+    }
   }
   const rel = fx.release;
-  const deb = async (pkg: string, files: Record<string, string>) => {
+  const deb = async (pkg: string, files: Record<string, string | { copy: string }>) => {
     const dir = join(work, pkg);
-    for (const [path, text] of Object.entries(files)) {
+    for (const [path, content] of Object.entries(files)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), text);
+      if (typeof content === 'string') await writeFile(join(dir, path), content);
+      else await copyFile(content.copy, join(dir, path));
     }
     await mkdir(join(dir, 'DEBIAN'), { recursive: true });
     await writeFile(
       join(dir, 'DEBIAN/control'),
-      `Package: ${pkg}\nSource: linux\nVersion: ${fx.version}\nArchitecture: amd64\nMaintainer: Test <test@example.com>\nDescription: fixture\n`,
+      `Package: ${pkg}\nSource: ${name}\nVersion: ${fx.version}\nArchitecture: amd64\nMaintainer: Test <test@example.com>\nDescription: fixture\n`,
     );
     await execa('dpkg-deb', ['--root-owner-group', '-b', dir, join(pool, `${pkg}_${fx.version}_amd64.deb`)]);
   };
-  await deb(`linux-headers-${rel}`, {
-    [`usr/src/linux-headers-${rel}/.config`]: `CONFIG_LOCALVERSION=""\nCONFIG_UBUNTU_FIXTURE=y\n`,
-    [`usr/src/linux-headers-${rel}/Module.symvers`]: '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n',
-  });
-  await deb(`linux-modules-${rel}`, { [`boot/System.map-${rel}`]: `ffffffff81000000 T _text ${abi}\n` });
+  const headers = `usr/src/linux-headers-${rel}`;
+  const modules = `lib/modules/${rel}`;
+  if (fx.real) {
+    const real = fx.real;
+    await deb(`linux-headers-${rel}`, {
+      [`${headers}/.config`]: { copy: real.config },
+      [`${headers}/Module.symvers`]: { copy: real.moduleSymvers },
+    });
+    await deb(`linux-modules-${rel}`, {
+      [`boot/System.map-${rel}`]: { copy: real.systemMap },
+      ...Object.fromEntries(
+        Object.entries(real.modules).map(([path, ko]) => [`${modules}/${path}`, { copy: ko }]),
+      ),
+    });
+    await deb(`linux-image-unsigned-${rel}`, { [`boot/vmlinuz-${rel}`]: { copy: real.image } });
+  } else {
+    await deb(`linux-headers-${rel}`, {
+      [`${headers}/.config`]: `CONFIG_LOCALVERSION=""\nCONFIG_UBUNTU_FIXTURE=y\n`,
+      [`${headers}/Module.symvers`]: '0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n',
+    });
+    await deb(`linux-modules-${rel}`, {
+      [`boot/System.map-${rel}`]: `ffffffff81000000 T _text ${abi}\n`,
+      [`${modules}/kernel/fs/fixture.ko`]: `fake module ${fx.version}\n`,
+    });
+    if (fx.modulesExtra) {
+      await deb(`linux-modules-extra-${rel}`, {
+        [`${modules}/kernel/drivers/extra-fixture.ko`]: `fake extra module ${fx.version}\n`,
+      });
+    }
+    await deb(`linux-image-unsigned-${rel}`, { [`boot/vmlinuz-${rel}`]: `fake vmlinuz ${fx.version}\n` });
+  }
+  await publishAptIndexes(root, fx);
+}
+
+/** dists/<suite>/: Packages.xz and Sources.xz of the whole pool, and an InRelease listing their SHA256. */
+async function publishAptIndexes(root: string, fx: UbuntuFixture): Promise<void> {
   const dist = join(root, 'dists', fx.suite);
   await mkdir(join(dist, 'main/binary-amd64'), { recursive: true });
   await mkdir(join(dist, 'main/source'), { recursive: true });
@@ -177,9 +266,9 @@ export interface RealKernelFiles {
   config: string;
   moduleSymvers: string;
   systemMap: string;
-  /** The bootable image (bzImage), packaged as lib/modules/<release>/vmlinuz. */
+  /** The bootable image (bzImage): Fedora's lib/modules/<release>/vmlinuz, Ubuntu's boot/vmlinuz-<release>. */
   image: string;
-  /** Built modules by their path under lib/modules/<release> (e.g. kernel/samples/kobject/x.ko): shipped .ko.xz. */
+  /** Built modules by their path under lib/modules/<release> (e.g. kernel/samples/kobject/x.ko): Fedora ships them .ko.xz. */
   modules: Record<string, string>;
 }
 

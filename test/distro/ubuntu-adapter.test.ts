@@ -47,9 +47,11 @@ describe('ubuntu adapter against a loopback archive', () => {
     const adapter = distroAdapter('ubuntu');
     const resolved = await adapter.resolveArtifacts(fx.release, { mirror: server.url, cacheDir });
     expect(resolved.packageVersion).toBe(fx.version);
+    // linux-modules-extra-<release> is optional: this archive does not publish it.
     expect(resolved.binaries.map((b) => b.url)).toEqual([
       `${server.url}/pool/main/l/linux/linux-headers-${fx.release}_${fx.version}_amd64.deb`,
       `${server.url}/pool/main/l/linux/linux-modules-${fx.release}_${fx.version}_amd64.deb`,
+      `${server.url}/pool/main/l/linux/linux-image-unsigned-${fx.release}_${fx.version}_amd64.deb`,
     ]);
     expect(resolved.source.find((a) => a.role === 'dsc')?.url).toBe(
       `${server.url}/pool/main/l/linux/linux_${fx.version}.dsc`,
@@ -68,6 +70,10 @@ describe('ubuntu adapter against a loopback archive', () => {
     expect(await readFile(join(prepared.tree, '.config'), 'utf8')).toContain('CONFIG_UBUNTU_FIXTURE=y');
     expect(await readFile(prepared.moduleSymvers, 'utf8')).toContain('printk');
     expect(await readFile(prepared.systemMap, 'utf8')).toContain('_text');
+    expect(await readFile(prepared.image ?? '', 'utf8')).toBe(`fake vmlinuz ${fx.version}\n`);
+    expect(await readFile(join(prepared.modulesDir ?? '', 'kernel/fs/fixture.ko'), 'utf8')).toBe(
+      `fake module ${fx.version}\n`,
+    );
     expect(await makeKernelRelease(prepared.tree)).toBe(fx.release);
     expect(prepared.utsDefines).toEqual([`#define UTS_UBUNTU_RELEASE_ABI ${fx.version.split(/[-.]/)[3]}`]);
     expect(Object.keys(prepared.verified).sort()).toEqual(
@@ -121,7 +127,11 @@ describe('ubuntu adapter against a loopback archive', () => {
       release: '5.15.0-90-generic',
       message: /linux-headers-5\.15\.0-90-generic is not in the Ubuntu archive indexes/,
     },
-    { release: '5.19.0-1-generic', message: /no Ubuntu series is known for kernel 5\.19\.0/ },
+    {
+      release: '5.19.0-1-generic',
+      message:
+        /linux-headers-5\.19\.0-1-generic is not in the Ubuntu archive indexes \(searched .*jammy-updates\/main/,
+    },
     { release: '5.15.0-91', message: /not a ubuntu kernel release/ },
   ])('refuses $release with a DistroError', async ({ release, message }) => {
     const { server, cacheDir } = await archive(jammy);
@@ -131,6 +141,67 @@ describe('ubuntu adapter against a loopback archive', () => {
     expect((error as KpatchError).code).toBe('distro');
     expect((error as KpatchError).message).toMatch(message);
     expect((error as KpatchError).hint).toBeTruthy();
+  });
+
+  it.each([
+    {
+      name: 'an HWE kernel: 6.8.0 is guessed to be noble, found in jammy-updates, built from linux-hwe-6.8',
+      fx: {
+        release: '6.8.0-45-generic',
+        version: '6.8.0-45.45~22.04.1',
+        series: 'jammy',
+        suite: 'jammy-updates',
+        format: '3.0 (quilt)',
+        source: 'linux-hwe-6.8',
+      } as const,
+    },
+    {
+      name: 'a kernel version no map has (6.1.192), found by searching the series',
+      fx: { ...jammy, release: '6.1.192-91-generic', version: '6.1.192-91.101' },
+    },
+  ])('$name', async ({ fx }) => {
+    const { server, cacheDir } = await archive(fx);
+    const resolved = await distroAdapter('ubuntu').resolveArtifacts(fx.release, {
+      mirror: server.url,
+      cacheDir,
+    });
+    const name = fx.source ?? 'linux';
+    expect(resolved.packageVersion).toBe(fx.version);
+    expect(resolved.source.find((a) => a.role === 'dsc')?.url).toBe(
+      `${server.url}/pool/main/l/${name}/${name}_${fx.version}.dsc`,
+    );
+    expect(resolved.binaries[0]?.url).toBe(
+      `${server.url}/pool/main/l/${name}/linux-headers-${fx.release}_${fx.version}_amd64.deb`,
+    );
+    // The InReleases asked for: the guessed series' suites (absent here) before jammy's.
+    const suites = server.requests.filter((r) => r.path.endsWith('/InRelease')).map((r) => r.path);
+    expect(suites.at(-1)).toBe('/dists/jammy-updates/InRelease');
+    if (fx.release.startsWith('6.8.0')) expect(suites[0]).toBe('/dists/noble-security/InRelease');
+
+    const prepared = await distroAdapter('ubuntu').prepareSource(fx.release, {
+      mirror: server.url,
+      cacheDir,
+    });
+    expect(await makeKernelRelease(prepared.tree)).toBe(fx.release);
+    expect(await readFile(join(prepared.tree, 'fs/proc/cmdline.c'), 'utf8')).toContain(
+      `/* ubuntu ${fx.version} */`,
+    );
+  });
+
+  it('fetches linux-modules-extra-<release> when the archive has it, its modules beside the others', async () => {
+    const { server, cacheDir } = await archive({ ...jammy, modulesExtra: true });
+    const prepared = await distroAdapter('ubuntu').prepareSource(jammy.release, {
+      mirror: server.url,
+      cacheDir,
+    });
+    expect(Object.keys(prepared.verified)).toContain(
+      `linux-modules-extra-${jammy.release}_${jammy.version}_amd64.deb`,
+    );
+    const modules = prepared.modulesDir ?? '';
+    expect(await readFile(join(modules, 'kernel/fs/fixture.ko'), 'utf8')).toContain('fake module');
+    expect(await readFile(join(modules, 'kernel/drivers/extra-fixture.ko'), 'utf8')).toContain(
+      'fake extra module',
+    );
   });
 
   it('prepares again when the stamp is gone, reusing verified downloads', async () => {
