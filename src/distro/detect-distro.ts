@@ -20,6 +20,12 @@ export const SUPPORTED_DISTROS: readonly string[] = [
 /** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */
 export const KNOWN_DISTROS: readonly string[] = ['debian', ...ADAPTER_DISTROS];
 
+/** A KEY=value of os-release text, quoted or not. */
+function osReleaseField(text: string, key: string): string | undefined {
+  const match = new RegExp(`^${key}=(?:"([^"\\n]+)"|'([^'\\n]+)'|([^\\s"'#]+))\\s*$`, 'm').exec(text);
+  return match?.slice(1).find(Boolean);
+}
+
 /** The ID of an os-release file ("ubuntu", "ol", …), or undefined when it has none. */
 export function osReleaseId(osRelease = '/etc/os-release'): string | undefined {
   let text = '';
@@ -30,7 +36,18 @@ export function osReleaseId(osRelease = '/etc/os-release'): string | undefined {
       hint: 'pass --distro debian',
     });
   }
-  return /^ID=(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"'#]+))\s*$/m.exec(text)?.slice(1).find(Boolean);
+  return osReleaseField(text, 'ID');
+}
+
+/** The series this host runs ("jammy") when it is Ubuntu; undefined elsewhere or when unreadable. */
+export function hostUbuntuSeries(osRelease = '/etc/os-release'): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync(osRelease, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return osReleaseField(text, 'ID') === 'ubuntu' ? osReleaseField(text, 'VERSION_CODENAME') : undefined;
 }
 
 /**

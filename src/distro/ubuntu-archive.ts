@@ -4,8 +4,8 @@
  *     Filename, Size, SHA256, Version (5.15.0-91.101: the upload number is only known from here), Source
  *   dists/<suite>/InRelease → <component>/source/Sources.xz → the source package of that version:
  *     Directory and Checksums-Sha256 of the .dsc, .orig.tar.gz and .diff.gz (or .debian.tar.xz)
- * Series are searched in seriesCandidates' order (the data's guess from the kernel version, then its
- * searchSeries), each one's suites in the data's order (<series>-security, -updates, release pocket); the
+ * Series are searched in seriesCandidates' order (KPATCH_UBUNTU_SERIES or the host's own series, the
+ * data's guess from the kernel version, then its searchSeries), each one's suites in the data's order (<series>-security, -updates, release pocket); the
  * first index listing linux-headers-<release> wins, and its Source field names the source package (linux,
  * linux-hwe-6.8, …). Packages the data marks optional (linux-modules-extra-<release>) are left out when
  * that index does not list them. A superseded ABI is no longer in the indexes: it is refused (its files
@@ -16,6 +16,7 @@ import { DistroError } from '../errors.js';
 import { fetchSuite, readSuiteIndex } from '../source/apt-index.js';
 import { type Paragraph, sha256Lines } from '../source/deb822.js';
 import { expandRequired, type UbuntuData } from './adapter-data.js';
+import { hostUbuntuSeries } from './detect-distro.js';
 import type { Artifact, ParsedRelease, ResolvedArtifacts, ResolveOptions } from './distro-adapter.js';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -38,14 +39,15 @@ export function sourceOf(paragraph: Paragraph): { name: string; version: string 
 }
 
 /**
- * The series to search for a release, in order: the data's guess from the kernel version first (5.15.0 →
- * jammy), then every series of `searchSeries`. The same kernel version ships in more than one series (HWE:
- * jammy's linux-hwe-6.8 builds 6.8.0-<abi>-generic as noble's linux does), and a kernel version may be in
- * no map at all: the archive's indexes say where linux-headers-<release> is.
+ * The series to search for a release, in order: a preferred one first (KPATCH_UBUNTU_SERIES, else the
+ * host's own series when it runs Ubuntu), then the data's guess from the kernel version (5.15.0 → jammy),
+ * then every series of `searchSeries`. The same release can ship in more than one series as different
+ * builds (HWE: jammy's linux-hwe-6.8 builds 6.8.0-<abi>-generic as noble's linux does, with another
+ * compiler), and the first series listing linux-headers-<release> wins: the preference decides which.
  */
-export function seriesCandidates(data: UbuntuData, parsed: ParsedRelease): string[] {
+export function seriesCandidates(data: UbuntuData, parsed: ParsedRelease, preferred?: string): string[] {
   const guess = data.series[parsed.parts.kver ?? ''];
-  return [...new Set([...(guess ? [guess] : []), ...data.searchSeries])];
+  return [...new Set([...(preferred ? [preferred] : []), ...(guess ? [guess] : []), ...data.searchSeries])];
 }
 
 export async function resolveUbuntuArtifacts(
@@ -66,7 +68,8 @@ export async function resolveUbuntuArtifacts(
     retryDelayMs: options.retryDelayMs,
   };
   const searched: string[] = [];
-  for (const series of seriesCandidates(data, parsed)) {
+  const preferred = process.env.KPATCH_UBUNTU_SERIES || hostUbuntuSeries();
+  for (const series of seriesCandidates(data, parsed, preferred)) {
     for (const suiteTemplate of data.suites) {
       const suite = expandRequired(suiteTemplate, { ...parsed.parts, series }, 'suites');
       const index = await fetchSuite(mirror, suite, indexOptions);

@@ -1,8 +1,11 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadAdapterData, type UbuntuData } from '../../src/distro/adapter-data.js';
+import { hostUbuntuSeries } from '../../src/distro/detect-distro.js';
 import { distroAdapter } from '../../src/distro/distro-adapters.js';
 import { makeKernelRelease } from '../../src/distro/release-rules.js';
+import { seriesCandidates } from '../../src/distro/ubuntu-archive.js';
 import { KpatchError } from '../../src/errors.js';
 import { type DirectoryServer, serveDirectory, tempDir } from '../source/helpers.js';
 import { buildUbuntuArchive, corrupt, type UbuntuFixture } from './distro-fixtures.js';
@@ -185,6 +188,42 @@ describe('ubuntu adapter against a loopback archive', () => {
     expect(await makeKernelRelease(prepared.tree)).toBe(fx.release);
     expect(await readFile(join(prepared.tree, 'fs/proc/cmdline.c'), 'utf8')).toContain(
       `/* ubuntu ${fx.version} */`,
+    );
+  });
+
+  it("searches KPATCH_UBUNTU_SERIES (or the host's own series) first: it decides between two builds of a release", async () => {
+    const fx = {
+      release: '6.8.0-45-generic',
+      version: '6.8.0-45.45~22.04.1',
+      series: 'jammy',
+      suite: 'jammy-updates',
+      format: '3.0 (quilt)',
+      source: 'linux-hwe-6.8',
+    } as const;
+    const { server, cacheDir } = await archive(fx);
+    process.env.KPATCH_UBUNTU_SERIES = 'jammy';
+    try {
+      await distroAdapter('ubuntu').resolveArtifacts(fx.release, { mirror: server.url, cacheDir });
+    } finally {
+      delete process.env.KPATCH_UBUNTU_SERIES;
+    }
+    const suites = server.requests.filter((r) => r.path.endsWith('/InRelease')).map((r) => r.path);
+    expect(suites).toEqual(['/dists/jammy-security/InRelease', '/dists/jammy-updates/InRelease']);
+  });
+
+  it.each([
+    ['NAME="Ubuntu"\nID=ubuntu\nVERSION_CODENAME=jammy\n', 'jammy'],
+    ['ID=debian\nVERSION_CODENAME=bookworm\n', undefined],
+    ['ID=ubuntu\n', undefined],
+  ])('reads the host series from %j', async (text, series) => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'os-release'), text);
+    expect(hostUbuntuSeries(join(dir, 'os-release'))).toBe(series);
+    expect(hostUbuntuSeries(join(dir, 'missing'))).toBeUndefined();
+    const data = loadAdapterData<UbuntuData>('ubuntu');
+    const parsed = distroAdapter('ubuntu').parseRelease('6.8.0-45-generic');
+    expect(seriesCandidates(data, parsed, series)).toEqual(
+      series ? ['jammy', 'noble', 'focal'] : ['noble', 'jammy', 'focal'],
     );
   });
 
