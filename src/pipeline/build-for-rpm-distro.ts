@@ -13,6 +13,7 @@ import type { PackageProgress } from '../source/fetch-packages.js';
 import type { PreparedBuildOptions } from './build-for-prepared-source.js';
 import { buildForPreparedSource } from './build-for-prepared-source.js';
 import type { TreeBuildResult } from './build-from-tree.js';
+import { packageDownloadProgress } from './package-download-progress.js';
 import { prepareForKbuild } from './prepare-for-kbuild.js';
 
 const NAMES: Record<RpmDistro, string> = {
@@ -41,27 +42,13 @@ export async function buildForRpmDistro(options: RpmDistroBuildOptions): Promise
   const { distro, release, mirror, sourceRpm, cacheDir, onProgress, onDownload, ...rest } = options;
   const label = `${NAMES[distro]} kernel ${release}`;
   options.onEvent?.({ kind: 'phase', message: `${label}: preparing its source (cached)` });
-  const files: string[] = [];
   const source = await distroAdapter(distro).prepareSource(release, {
     ...(mirror ? { mirror } : {}),
     ...(sourceRpm ? { sourcePackage: sourceRpm } : {}),
     ...(cacheDir ? { cacheDir } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress } : {}),
-    ...(onDownload
-      ? {
-          onDownload: (fileName, progress) => {
-            if (!files.includes(fileName)) files.push(fileName);
-            onDownload({
-              ...progress,
-              package: fileName,
-              fileName,
-              index: files.indexOf(fileName),
-              count: 1,
-            });
-          },
-        }
-      : {}),
+    ...(onDownload ? { onDownload: packageDownloadProgress(onDownload) } : {}),
   });
   await prepareForKbuild(source, options);
   return buildForPreparedSource(
