@@ -1,10 +1,11 @@
 /**
- * kpatch-build for an RPM distro's kernel (Fedora): the adapter fetches and verifies the release's SRPM,
- * kernel-devel and kernel-core and runs the SRPM's %prep (src/distro/rpm-adapter.ts); here the tree is
- * made ready for kbuild once (make olddefconfig modules_prepare, the target's Module.symvers copied in,
- * so the tree itself is where the livepatch module is built against the target's CRCs), then the
- * generic build runs on it. When the data names the packages of the target's modules, objects of
- * loadable modules can be patched and the livepatch must carry their vermagic.
+ * kpatch-build for an RPM distro's kernel (Fedora, the RHEL family): the adapter fetches and verifies the
+ * release's SRPM, kernel-devel, kernel-core and the modules packages and runs the SRPM's %prep
+ * (src/distro/rpm-adapter.ts); here the tree is made ready for kbuild once (prepare-for-kbuild.ts: make
+ * olddefconfig modules_prepare, the target's Module.symvers copied in, so the tree itself is where the
+ * livepatch module is built against the target's CRCs), then the generic build runs on it. When the data
+ * names the packages of the target's modules, objects of loadable modules can be patched and the
+ * livepatch must carry their vermagic.
  */
 import { join } from 'node:path';
 import { distroAdapter } from '../distro/distro-adapters.js';
