@@ -30,8 +30,8 @@ livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
 fetched and prepared once (cached), and no kernel build is needed: Debian, Ubuntu, Fedora and the
-RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of vmlinux
-or of the distro's modules (headers too after --full-build).
+RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of
+vmlinux or of the distro's modules (headers too after --full-build).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
                             (Debian), 5.15.0-91-generic (Ubuntu), 6.5.6-300.fc39.x86_64 (Fedora),
@@ -55,8 +55,8 @@ or of the distro's modules (headers too after --full-build).
                             out of date; for a distro kernel once per release (cached), which lets
                             patches change headers
   -t, --target TARGET       make target for --full-build instead of all (repeatable)
-  --oot-module KO           patch this out-of-tree module, built against the target (make -C DIR M=SRC
-                            with -s DIR, or the distro's headers: /lib/modules/RELEASE/build)
+  --oot-module KO           patch this out-of-tree module, built against the target: make -C DIR
+                            M=SRC with -s DIR, else with the distro's /lib/modules/RELEASE/build
   --oot-module-src SRC      its source directory; the patches' paths are relative to it
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
