@@ -142,6 +142,7 @@ export async function buildForPreparedSource(
         );
       },
       parentOf: (object) => parentFromCmdFile(prepared, object, moduleFiles),
+      ...(fullyBuilt ? { linkedParents: true } : {}),
       // kbuild regenerated utsrelease.h for the single objects: the module sees it as the headers have it.
       ...(prepared.utsDefines?.length
         ? { beforeModuleBuild: () => appendUtsDefines(prepared.tree, prepared.utsDefines ?? []) }

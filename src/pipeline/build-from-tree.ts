@@ -58,6 +58,11 @@ export interface TreeBuildOptions {
     parentOf: (target: string) => ObjectParent;
     /** The target's bootable image (for --verify), when fetched. */
     image?: string;
+    /**
+     * The tree was fully built: kbuild's link records (built-in.a, modules.order) say whether an object is
+     * in vmlinux, in a module (then parentOf names the target's), or in neither (boot, vDSO: refused).
+     */
+    linkedParents?: boolean;
     /** Runs after the objects are compiled, before the livepatch module is built in moduleBuildDir. */
     beforeModuleBuild?: () => Promise<void>;
   };

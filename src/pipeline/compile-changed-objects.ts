@@ -26,6 +26,8 @@ export interface CompileChangedOptions {
   distro?: {
     buildTouchedObjects: (touched: string[]) => Promise<void>;
     parentOf: (target: string) => ObjectParent;
+    /** The tree is fully built: kbuild's link records decide vmlinux / module / neither. */
+    linkedParents?: boolean;
   };
   /** An external module the patches are for (their paths are relative to its source directory). */
   ootModule?: OotModule;
@@ -86,7 +88,19 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
   } else {
     await distro?.buildTouchedObjects(test.touched);
     index = await buildKbuildIndex(tree, signalOpt);
-    parents = distro ? { parentOf: distro.parentOf, modules: [] } : await createParentResolver(index);
+    if (distro && !distro.linkedParents) parents = { parentOf: distro.parentOf, modules: [] };
+    else parents = await createParentResolver(index);
+    if (distro?.linkedParents) {
+      const linked = parents.parentOf;
+      // In a module by kbuild's records: the target's own copy of that module is the parent.
+      parents = {
+        parentOf: (t) => {
+          const parent = linked(t);
+          return parent.kind === 'module' ? distro.parentOf(t) : parent;
+        },
+        modules: [],
+      };
+    }
   }
   const affected = findAffectedObjects(index, parents, touched);
   if (affected.objects.length === 0) {

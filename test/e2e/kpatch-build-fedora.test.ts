@@ -154,15 +154,22 @@ describe('kpatch-build --distro fedora -a RELEASE (a real kernel in a koji layou
     const report = JSON.parse(built.stdout) as { timings: Record<string, number> };
     expect(report.timings['full build']).toBeGreaterThan(0);
 
-    // The built tree is kept: the next run needs no --full-build and does not build again.
+    // The built tree is kept: the next run needs no --full-build and does not build again. kbuild's link
+    // records now place each object; one in a module is patched in the target's shipped copy.
     const again = await runBin(
       'kpatch-build',
-      ['--distro', 'fedora', '-a', RELEASE, '-o', out, '-n', 'hdr2', patch],
+      [
+        ...['--distro', 'fedora', '-a', RELEASE, '-o', out, '-n', 'hdr2', '--verify'],
+        ...['--check', 'grep -q "^0 livepatched$" /sys/kernel/kobject_example/foo'],
+        ...[patch, `${REPO}test/fixtures/patches/module-late.patch`],
+      ],
       env,
     );
     expect(again.stderr).toContain(`SUCCESS: ${out}/hdr2.ko`);
+    expect(again.stderr).toContain('Patched objects: vmlinux kobject_example');
+    expect(again.stderr).toContain('verify: PASS check #1 passes with the livepatch: ok');
     expect(again.stderr).not.toContain('--full-build, once per release');
-    expect(again.exitCode).toBe(0);
+    expect(again.exitCode, again.stderr).toBe(0);
   });
 
   it('-r builds from a local SRPM instead of the published one, taking the release from it', async () => {
