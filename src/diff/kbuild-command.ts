@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { BuildError } from '../errors.js';
 
 /**
@@ -7,7 +7,8 @@ import { BuildError } from '../errors.js';
  * the `savedcmd_` (6.3+) or `cmd_` line, a shell command meant to run in the tree's top directory.
  */
 export async function recordedCommand(buildDir: string, object: string): Promise<string> {
-  const cmdFile = join(buildDir, dirname(object), `.${basename(object)}.cmd`);
+  // An out-of-tree module's objects are recorded by absolute path (kbuild ran with M=<its source>).
+  const cmdFile = join(resolve(buildDir, dirname(object)), `.${basename(object)}.cmd`);
   const text = await readFile(cmdFile, 'utf8').catch((cause: unknown) => {
     throw new BuildError(`no kbuild command file ${cmdFile}`, { cause, hint: 'build the tree first' });
   });

@@ -119,7 +119,7 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
 
   // Entry sizes, learnt with the flags of an object the patch touches (it has a record).
   const reference = affected.objects.find((o) => o.source.endsWith('.c')) ?? affected.objects[0]!;
-  const structSizes = oot ? probeStructSizes(tree) : probeStructSizes(tree, reference.target);
+  const structSizes = probeStructSizes(tree, reference.target);
   structSizes.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
   options.onCompileStart?.();
   const pairs = await buildObjectPairs({
