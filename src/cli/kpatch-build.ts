@@ -8,10 +8,9 @@ import { releaseFromSrpm } from '../distro/local-srpm.js';
 import { isRpmDistro } from '../distro/rpm-adapter.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
+import { buildForAdapterDistro } from '../pipeline/build-for-adapter-distro.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
-import { buildForRpmDistro } from '../pipeline/build-for-rpm-distro.js';
-import { buildForUbuntu } from '../pipeline/build-for-ubuntu.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
@@ -89,7 +88,7 @@ async function buildForDistroRelease(
   const release = archversion ?? (sourceRpm ? await releaseFromSrpm(resolve(sourceRpm)) : osRelease());
   if (isRpmDistro(id)) {
     distroAdapter(id).parseRelease(release); // refuses another distro's release name (or "latest"), with a hint
-    return buildForRpmDistro({
+    return buildForAdapterDistro({
       ...common,
       distro: id,
       release,
@@ -98,7 +97,7 @@ async function buildForDistroRelease(
   }
   if (id === 'ubuntu') {
     distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
-    return buildForUbuntu({ ...common, release });
+    return buildForAdapterDistro({ ...common, distro: 'ubuntu', release });
   }
   if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });
