@@ -10,7 +10,7 @@ import {
 import { onlyLineNumbersDiffer } from './line-number-changes.js';
 import type { DiffObject, DiffSection } from './model.js';
 import { isNotCompared } from './special-sections/index.js';
-import { isTextSection } from './symbol-names.js';
+import { isTextSection, staticVariableStem } from './symbol-names.js';
 
 /** The string a relocation into a string-literal section points at, or undefined. */
 function referencedString(object: DiffObject, relocation: Relocation, fromText: boolean): string | undefined {
@@ -38,8 +38,10 @@ function sameRelocation(
   if (oString !== undefined || pString !== undefined) return oString === pString;
   if (o.addend !== p.addend) return false;
   if (ps.twin === os) return true;
+  // Per-site statics are copied, never matched: the same kind of static (by name without numbers: the
+  // counter in __UNIQUE_ID_ddebug449 moves when a pr_debug is added above) is the same reference.
   if (ps.specialStatic && os.specialStatic)
-    return ps.symbol.name.replace(/\.\d+$/, '') === os.symbol.name.replace(/\.\d+$/, '');
+    return staticVariableStem(ps.symbol.name) === staticVariableStem(os.symbol.name);
   if (ps.symbol.type === STT_SECTION && os.symbol.type === STT_SECTION) {
     return ps.section !== undefined && ps.section.twin === os.section;
   }

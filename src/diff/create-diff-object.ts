@@ -5,7 +5,7 @@ import { ElfFormatError, NoChangeError } from '../errors.js';
 import { compareSections } from './compare-sections.js';
 import { correlateSectionSymbols, correlateSections } from './correlate-sections.js';
 import { correlateSymbols } from './correlate-symbols.js';
-import { includeChangedFunctions, includeRelocationTargets } from './include-dependencies.js';
+import { includeChangedFunctions, includeRelocationTargets, isCopied } from './include-dependencies.js';
 import { applyIgnoreMarkers } from './kpatch-markers.js';
 import { loadObject } from './load-object.js';
 import { markChangedSymbols } from './mark-changed.js';
@@ -19,6 +19,7 @@ import { replaceSectionSymbols } from './replace-section-symbols.js';
 import type { DiffReport } from './report.js';
 import { describeReference } from './report.js';
 import { filterSpecialSections } from './special-sections/filter-special-sections.js';
+import { cutPerSymbolSections } from './special-sections/per-symbol.js';
 import { correlateStaticLocals } from './static-locals.js';
 import type { StructSizes } from './struct-sizes.js';
 import { patchTraceableCallers } from './traceable-callers.js';
@@ -98,6 +99,8 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     parentDefines: (name) => parentSymbols?.table.has(name) === true,
   });
   for (const cut of special.filtered) includeRelocationTargets(patched, cut.relocations);
+  // Last: the tables above may have pulled in more per-site statics (a jump label's dyndbg key).
+  special.filtered.push(...cutPerSymbolSections(patched));
   refusals.push(...special.refusals);
   // One refusal per problem: patchTraceableCallers may already have said why a function is refused.
   for (const refusal of verifyPatchability(patched, chosen)) {
@@ -116,10 +119,10 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     nearestSympos: {},
     newFunctions: chosen.filter((s) => s.status === 'new' && !s.parent).map(kernelName),
     childFunctions: patched.symbols
-      .filter((s) => s.symbol.type === STT_FUNC && s.parent && s.include && s.section?.include)
+      .filter((s) => s.symbol.type === STT_FUNC && s.parent && isCopied(s))
       .map(kernelName),
     newData: patched.symbols
-      .filter((s) => s.symbol.type === STT_OBJECT && s.include && s.section?.include && s.status === 'new')
+      .filter((s) => s.symbol.type === STT_OBJECT && isCopied(s) && s.status === 'new')
       .map((s) => s.symbol.name),
     externalReferences: [],
     refusals,

@@ -1,7 +1,21 @@
 import type { Relocation } from '../elf/index.js';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/index.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
-import { isAssemblerLabel } from './symbol-names.js';
+import { isAssemblerLabel, isSpecialStaticSection } from './symbol-names.js';
+import { relocationsBetween } from './symbol-ranges.js';
+
+/**
+ * A static in a section of per-site statics (`__dyndbg`, `.data.once`): it is copied alone, so only
+ * its own relocations are followed; the section is cut to the copied statics when the output is built.
+ */
+export function copiedAlone(s: DiffSymbol): boolean {
+  return (
+    s.section !== undefined &&
+    s.symbol.type !== STT_SECTION &&
+    !s.section.bundled &&
+    isSpecialStaticSection(s.section.section.name)
+  );
+}
 
 /**
  * Marks a symbol for the output and follows what it needs. An unchanged function or variable is only
@@ -16,6 +30,14 @@ export function includeSymbol(object: DiffObject, symbol: DiffSymbol, copy = fal
     const [s, forceCopy] = pending.pop()!;
     s.include = true;
     const section = s.section;
+    if (section && !section.include && copiedAlone(s)) {
+      const end = s.symbol.value + (s.symbol.size === 0n ? 1n : s.symbol.size);
+      for (const relocation of relocationsBetween(section, s.symbol.value, end)) {
+        const target = relocation.symbol ? object.symbolOf.get(relocation.symbol) : undefined;
+        if (target && !target.include) pending.push([target, false]);
+      }
+      continue;
+    }
     if (!section || section.include) continue;
     const anonymous = s.symbol.type === STT_SECTION || isAssemblerLabel(s.symbol);
     if (!forceCopy && !anonymous && s.status === 'same') continue;
@@ -55,6 +77,11 @@ export function includeChangedFunctions(patched: DiffObject): DiffSymbol[] {
     for (const child of s.children) includeSymbol(patched, child, true);
   }
   return chosen;
+}
+
+/** Whether the symbol is defined in the output (copied), not merely referenced. */
+export function isCopied(s: DiffSymbol): boolean {
+  return s.include && (s.section?.include === true || copiedAlone(s));
 }
 
 /** Sections copied into the output. */

@@ -9,8 +9,8 @@ import { SHF_EXECINSTR, STB_LOCAL, STT_FUNC, STT_OBJECT, STT_SECTION } from '../
 export function symbolStem(name: string): string {
   return name
     .replace(/\.(isra|constprop|part|lto_priv|llvm)\.\d+/g, '.$1')
-    .replace(/^(__UNIQUE_ID_[A-Za-z_]*?)_?\d+$/, '$1')
-    .replace(/(\.\d+)+$/, '');
+    .replace(/(\.\d+)+$/, '')
+    .replace(/^(__UNIQUE_ID_[A-Za-z_]*?)_?\d+$/, '$1');
 }
 
 /** The function a `.cold` or `.part.N` piece was split from, or undefined. */
@@ -21,7 +21,11 @@ export function parentFunctionName(name: string): string | undefined {
   return part ? part[1] : undefined;
 }
 
-/** Static locals the compiler creates per use site; the patched copy is used, never the kernel's. */
+/**
+ * Static locals the kernel's macros create per use site; the patched copy is used, never the kernel's.
+ * `__UNIQUE_ID_ddebug` is a dynamic-debug descriptor (pr_debug/dev_dbg): it holds `__LINE__`, so any
+ * line moved above a pr_debug() changes it, and the module loader registers the livepatch's own copies.
+ */
 const SPECIAL_STATIC_STEMS = new Set([
   '__warned',
   '__already_done',
@@ -39,14 +43,42 @@ const SPECIAL_STATIC_STEMS = new Set([
   '__UNIQUE_ID_ddebug',
 ]);
 
-/** Sections that only hold such one-shot flags. */
-const SPECIAL_STATIC_SECTIONS = new Set(['.data.once', '.data..once', '.data.unlikely']);
+/**
+ * Sections made only of such per-site statics (one-shot flags, dynamic-debug descriptors and class
+ * maps). Each object in them is its own entry: copied alone, with what it references, never the whole
+ * section (see special-sections/per-symbol.ts).
+ */
+const SPECIAL_STATIC_SECTIONS = new Set([
+  '.data.once',
+  '.data..once',
+  '.data.unlikely',
+  '__dyndbg',
+  '__dyndbg_classes',
+  '__verbose',
+]);
+
+export function isSpecialStaticSection(name: string): boolean {
+  return SPECIAL_STATIC_SECTIONS.has(name);
+}
+
+/**
+ * The variable's own name in a function-scope static's symbol: gcc writes `__warned.12`, clang
+ * `fn.__warned` (or `fn.__UNIQUE_ID_ddebug291`); both give `__warned`.
+ */
+export function staticVariableStem(name: string): string {
+  const stem = symbolStem(name);
+  const dot = stem.lastIndexOf('.');
+  return dot > 0 ? symbolStem(stem.slice(dot + 1)) : stem;
+}
 
 export function isSpecialStatic(symbol: ElfSymbol): boolean {
   if (symbol.bind !== STB_LOCAL) return false;
   if (symbol.type !== STT_OBJECT && symbol.type !== 0) return false;
   if (symbol.section && SPECIAL_STATIC_SECTIONS.has(symbol.section.name)) return true;
-  return SPECIAL_STATIC_STEMS.has(symbolStem(symbol.name));
+  return (
+    SPECIAL_STATIC_STEMS.has(symbolStem(symbol.name)) ||
+    SPECIAL_STATIC_STEMS.has(staticVariableStem(symbol.name))
+  );
 }
 
 /** A function-scope static: a local object whose name got a `.N` suffix from the compiler. */

@@ -55,7 +55,7 @@ export function buildOutput(
       addralign: source.addralign,
       entsize: source.entsize,
       ...(source.type === SHT_NOBITS
-        ? { size: source.size }
+        ? { size: cut?.size ?? source.size }
         : { data: Buffer.from(cut ? cut.data : source.data) }),
     });
     sectionMap.set(s, section);
@@ -76,7 +76,13 @@ export function buildOutput(
         throw new Error(`internal: section symbol of ${s.section?.section.name} used but not copied`);
       created = sectionSymbol(elf, section);
     } else if (section) {
-      created = addSymbol(elf, { ...s.symbol, name: kernelName(s), section });
+      const moved = s.section ? filteredBySource.get(s.section)?.symbolValues?.get(s) : undefined;
+      created = addSymbol(elf, {
+        ...s.symbol,
+        name: kernelName(s),
+        section,
+        ...(moved === undefined ? {} : { value: moved }),
+      });
     } else {
       created = addSymbol(elf, {
         name: kernelName(s),
@@ -91,7 +97,9 @@ export function buildOutput(
 
   for (const s of patched.symbols) {
     if (s.symbol.type === STT_FILE || s.symbol.type === STT_SECTION) continue;
-    if (s.section && sectionMap.has(s.section) && s.include) outputSymbol(s);
+    if (!s.section || !sectionMap.has(s.section) || !s.include) continue;
+    const values = filteredBySource.get(s.section)?.symbolValues;
+    if (!values || values.has(s)) outputSymbol(s);
   }
   for (const [s, section] of sectionMap) {
     const relocations: readonly Relocation[] = filteredBySource.get(s)?.relocations ?? s.relocations;

@@ -1,3 +1,4 @@
+import { isSpecialStaticSection } from '../symbol-names.js';
 import { ALT_INSTRUCTIONS } from './alt-instructions.js';
 import { BUG_TABLE } from './bug-table.js';
 import { EX_TABLE } from './ex-table.js';
@@ -54,5 +55,9 @@ const NOT_COMPARED = [
  * they describe, which is compared on its own.
  */
 export function isNotCompared(name: string): boolean {
-  return specialTableFor(name) !== undefined || NOT_COMPARED.some((p) => nameMatches(p, name));
+  return (
+    specialTableFor(name) !== undefined ||
+    isSpecialStaticSection(name) ||
+    NOT_COMPARED.some((p) => nameMatches(p, name))
+  );
 }

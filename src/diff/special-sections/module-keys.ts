@@ -13,6 +13,8 @@ export function keyLivesInModule(
   const relocation = entry.relocations.find((r) => Number(r.offset) - entry.offset === keyOffset);
   const symbol = relocation?.symbol;
   if (!symbol) return undefined;
+  // A per-site static (the key inside a pr_debug descriptor) is copied: it lives in the livepatch itself.
+  if (entry.object.symbolOf.get(symbol)?.specialStatic) return undefined;
   const name = symbol.name || symbol.section?.name || '(unnamed)';
   return symbol.section !== undefined || context.parentDefines(name) ? name : undefined;
 }

@@ -44,6 +44,10 @@ export interface FilteredSection {
   source: DiffSection;
   data: Buffer;
   relocations: Relocation[];
+  /** Where the symbols of a section cut by symbol moved to; symbols missing here are dropped. */
+  symbolValues?: Map<DiffSymbol, bigint>;
+  /** The cut size, for SHT_NOBITS sections (no data). */
+  size?: number;
 }
 
 /** True when the relocation's target is code that goes into the output. */
