@@ -68,7 +68,7 @@ export function includeRelocationTargets(object: DiffObject, relocations: readon
 export function includeChangedFunctions(patched: DiffObject): DiffSymbol[] {
   const chosen: DiffSymbol[] = [];
   for (const s of patched.symbols) {
-    if (!s.section || s.status === 'same') continue;
+    if (!s.section || s.status === 'same' || s.prefixOf) continue;
     const isFunction = s.symbol.type === STT_FUNC;
     const isNewGlobalData = s.symbol.type === STT_OBJECT && s.status === 'new' && s.symbol.bind !== STB_LOCAL;
     if (!isFunction && !isNewGlobalData) continue;

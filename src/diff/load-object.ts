@@ -15,7 +15,7 @@ import {
 } from '../elf/index.js';
 import { ElfFormatError } from '../errors.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
-import { isSpecialStatic, parentFunctionName } from './symbol-names.js';
+import { isPrefixSymbol, isSpecialStatic, parentFunctionName, prefixedFunctionName } from './symbol-names.js';
 
 const TABLE_TYPES = new Set([SHT_RELA, SHT_REL, SHT_SYMTAB, SHT_STRTAB, SHT_GROUP, SHT_SYMTAB_SHNDX]);
 
@@ -73,7 +73,7 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
     };
     symbols.push(diffSymbol);
     symbolOf.set(symbol, diffSymbol);
-    if (section && (symbol.type === STT_FUNC || symbol.type === STT_OBJECT)) {
+    if (section && (symbol.type === STT_FUNC || symbol.type === STT_OBJECT) && !isPrefixSymbol(symbol)) {
       const list = namedInSection.get(section);
       if (list) list.push(diffSymbol);
       else namedInSection.set(section, [diffSymbol]);
@@ -81,11 +81,13 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
   }
 
   // With -ffunction-sections/-fdata-sections each function or object sits alone in its section: the
-  // section then stands for the symbol, and a change to one is a change to the other.
+  // section then stands for the symbol, and a change to one is a change to the other. Function padding
+  // (-fpatchable-function-entry=N,N, CALL_PADDING) may come before it: NOPs, or __pfx_/__cfi_ symbols.
   for (const [section, list] of namedInSection) {
     const only = list.length === 1 ? list[0] : undefined;
-    if (only && only.symbol.value === 0n) section.bundled = only;
+    if (only && onlyPaddingBefore(only, symbols)) section.bundled = only;
   }
+  attachPrefixSymbols(symbols);
 
   const functionsByName = new Map<string, DiffSymbol>();
   for (const s of symbols) if (s.symbol.type === STT_FUNC) functionsByName.set(s.symbol.name, s);
@@ -99,6 +101,39 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
     }
   }
   return { path, elf, sections, symbols, sectionOf, symbolOf, sourceFile };
+}
+
+const NOP = 0x90;
+
+/** True when nothing but padding precedes the symbol in its section: NOPs or its own prefix symbols. */
+function onlyPaddingBefore(s: DiffSymbol, symbols: readonly DiffSymbol[]): boolean {
+  const start = s.symbol.value;
+  if (start === 0n) return true;
+  const section = s.section;
+  if (!section || s.symbol.type !== STT_FUNC) return false;
+  const prefixes = symbols.filter(
+    (p) => p.section === section && prefixedFunctionName(p.symbol) === s.symbol.name,
+  );
+  const covered = (at: bigint) =>
+    prefixes.some((p) => p.symbol.value <= at && at < p.symbol.value + p.symbol.size);
+  const data = section.section.data;
+  for (let at = 0n; at < start; at++) {
+    if (data[Number(at)] !== NOP && !covered(at)) return false;
+  }
+  return !section.relocations.some((r) => r.offset < start);
+}
+
+/**
+ * `__pfx_foo` (CALL_PADDING) and `__cfi_foo` (kCFI) are the padding in front of `foo`, not functions of
+ * their own: they follow foo's section, status and inclusion and are never patched themselves.
+ */
+function attachPrefixSymbols(symbols: readonly DiffSymbol[]): void {
+  for (const p of symbols) {
+    const name = prefixedFunctionName(p.symbol);
+    if (name === undefined || !p.section) continue;
+    const fn = p.section.bundled;
+    if (fn?.symbol.name === name) p.prefixOf = fn;
+  }
 }
 
 /** Named (non-section, non-file) symbols defined in a section of the object. */

@@ -26,7 +26,9 @@ export function replaceSectionSymbols(object: DiffObject): void {
       const target = object.sectionOf.get(symbol.section);
       if (!target) continue;
       if (target.bundled) {
+        // The symbol may sit after function padding (st_value 16): `.text.foo + A` is `foo + (A - 16)`.
         relocation.symbol = target.bundled.symbol;
+        relocation.addend -= target.bundled.symbol.value;
         continue;
       }
       const candidates = namedBySection.get(target);

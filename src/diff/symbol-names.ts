@@ -13,6 +13,17 @@ export function symbolStem(name: string): string {
     .replace(/^(__UNIQUE_ID_[A-Za-z_]*?)_?\d+$/, '$1');
 }
 
+/** `foo` for the padding symbols objtool (`__pfx_foo`, CALL_PADDING) and clang kCFI (`__cfi_foo`) make. */
+export function prefixedFunctionName(symbol: ElfSymbol): string | undefined {
+  if (symbol.type !== STT_FUNC && symbol.type !== 0) return undefined;
+  const match = /^__(pfx|cfi)_(.+)$/.exec(symbol.name);
+  return match ? match[2] : undefined;
+}
+
+export function isPrefixSymbol(symbol: ElfSymbol): boolean {
+  return prefixedFunctionName(symbol) !== undefined;
+}
+
 /** The function a `.cold` or `.part.N` piece was split from, or undefined. */
 export function parentFunctionName(name: string): string | undefined {
   const cold = /^(.+?)\.cold(\.\d+)?$/.exec(name);

@@ -5,6 +5,7 @@ import {
   addSymbol,
   createElf,
   SHF_GROUP,
+  SHF_LINK_ORDER,
   SHN_ABS,
   SHT_NOBITS,
   STB_GLOBAL,
@@ -29,6 +30,27 @@ export function kernelName(s: DiffSymbol): string {
 
 function outputSectionName(s: DiffSection): string {
   return s.bundled?.twin && s.twin ? s.twin.section.name : s.section.name;
+}
+
+/**
+ * A SHF_LINK_ORDER section (`__patchable_function_entries`) must name the code it describes in sh_link:
+ * the output copy of the code its first kept entry points into (gcc 12 writes one such section for
+ * several functions). Without one, the flag goes: the linker would reject a dangling sh_link.
+ */
+function linkOrderedSections(
+  patched: DiffObject,
+  filteredBySource: ReadonlyMap<DiffSection, FilteredSection>,
+  sectionMap: Map<DiffSection, ElfSection>,
+): void {
+  for (const [s, section] of sectionMap) {
+    if ((section.flags & SHF_LINK_ORDER) === 0) continue;
+    const relocations = filteredBySource.get(s)?.relocations ?? s.relocations;
+    const described = relocations
+      .map((r) => (r.symbol ? patched.symbolOf.get(r.symbol)?.section : undefined))
+      .find((target) => target !== undefined && sectionMap.has(target));
+    if (described) section.link = sectionMap.get(described)!;
+    else section.flags &= ~SHF_LINK_ORDER;
+  }
 }
 
 /**
@@ -60,6 +82,7 @@ export function buildOutput(
     });
     sectionMap.set(s, section);
   }
+  linkOrderedSections(patched, filteredBySource, sectionMap);
 
   if (patched.sourceFile) {
     addSymbol(elf, { name: patched.sourceFile, bind: STB_LOCAL, type: STT_FILE, specialIndex: SHN_ABS });

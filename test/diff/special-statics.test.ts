@@ -1,12 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffObjects } from '../../src/diff/create-diff-object.js';
-import type { StructSizes } from '../../src/diff/struct-sizes.js';
 import type { ElfFile } from '../../src/elf/index.js';
-import { findSection, parseElf, serializeElf } from '../../src/elf/index.js';
-import { compileFixturePair, readFixtureSpec } from './support/compile-fixture.js';
+import { findSection } from '../../src/elf/index.js';
+import { diffFixtureOutput, relocationsOf } from './support/diff-fixture.js';
 
 /** sizeof(struct _ddebug) in the fixtures' kernel.h: four pointers, one word of bit fields, the key (40). */
 const DDEBUG_SIZE = 40;
@@ -20,22 +18,7 @@ afterAll(async () => {
 });
 
 async function diffFixture(name: string): Promise<ElfFile> {
-  const spec = await readFixtureSpec(name);
-  const paths = await compileFixturePair(spec, dir);
-  const { report, output } = diffObjects({
-    origPath: paths.orig,
-    orig: await readFile(paths.orig),
-    patchedPath: paths.patched,
-    patched: await readFile(paths.patched),
-    parent: spec.parent,
-    structSizes: spec.sizes as StructSizes,
-  });
-  expect(report.refusals).toEqual([]);
-  return parseElf(serializeElf(output!));
-}
-
-function relocationsOf(elf: ElfFile, name: string) {
-  return elf.sections.find((s) => s.name === `.rela${name}`)?.relocations ?? [];
+  return (await diffFixtureOutput(name, dir)).elf;
 }
 
 describe('per-site statics are copied one by one', () => {

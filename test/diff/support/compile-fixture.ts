@@ -27,6 +27,15 @@ export const KERNEL_LIKE_FLAGS = [
   '-Wno-unused-function',
 ];
 
+/** Flags gcc knows but clang does not (clang warns or fails on them). */
+const GCC_ONLY = new Set(['-mrecord-mcount']);
+
+function compilerFlags(spec: FixtureSpec): string[] {
+  const common =
+    spec.compiler === 'clang' ? KERNEL_LIKE_FLAGS.filter((f) => !GCC_ONLY.has(f)) : KERNEL_LIKE_FLAGS;
+  return [...common, ...spec.flags];
+}
+
 /** What a fixture's header comments declare. */
 export interface FixtureSpec {
   name: string;
@@ -37,6 +46,10 @@ export interface FixtureSpec {
     | { outcome: 'refused'; kind: string };
   parent: string;
   sizes: Record<string, number>;
+  /** Extra compiler flags (`// flags:`), after the kernel-like ones: e.g. 6.2+ function padding. */
+  flags: string[];
+  /** `// compiler: clang` for clang-built objects (LLVM=1 kernels); gcc otherwise. */
+  compiler: 'gcc' | 'clang';
 }
 
 const list = (text: string | undefined) => (text ? text.split(',').filter((s) => s !== '') : []);
@@ -60,7 +73,9 @@ export async function readFixtureSpec(name: string): Promise<FixtureSpec> {
     const [key = '', value = ''] = assignment.split('=');
     sizes[key] = Number(value);
   }
-  return { name, path, expect, parent: header('parent') ?? 'vmlinux', sizes };
+  const flags = (header('flags') ?? '').split(/\s+/).filter(Boolean);
+  const compiler = header('compiler') === 'clang' ? 'clang' : 'gcc';
+  return { name, path, expect, parent: header('parent') ?? 'vmlinux', sizes, flags, compiler };
 }
 
 /** Compiles a fixture as the original (`orig.o`) and with -DPATCHED (`patched.o`) into `dir`. */
@@ -70,7 +85,7 @@ export async function compileFixturePair(
 ): Promise<{ orig: string; patched: string }> {
   const orig = join(dir, `${spec.name}.orig.o`);
   const patched = join(dir, `${spec.name}.patched.o`);
-  const base = ['gcc', ...KERNEL_LIKE_FLAGS, '-I', FIXTURE_DIR, '-c', spec.path];
+  const base = [spec.compiler, ...compilerFlags(spec), '-I', FIXTURE_DIR, '-c', spec.path];
   await Promise.all([
     execa(base[0]!, [...base.slice(1), '-o', orig]),
     execa(base[0]!, [...base.slice(1), '-DPATCHED', '-o', patched]),
