@@ -4,19 +4,14 @@ import type { DiffObject, DiffSection } from '../model.js';
 import type { Refusal } from '../refusals.js';
 import type { StructSizes } from '../struct-sizes.js';
 import { specialTableFor } from './index.js';
+import type { Entry } from './struct-entries.js';
+import { delimitStructEntries } from './struct-entries.js';
 import type { FilteredSection, SpecialTable, SpecialTableContext } from './types.js';
 import { pointsToIncludedCode } from './types.js';
 
 export interface SpecialSectionsResult {
   filtered: FilteredSection[];
   refusals: Refusal[];
-}
-
-/** Entries as [offset, size) ranges with their relocations. */
-interface Entry {
-  offset: number;
-  size: number;
-  relocations: Relocation[];
 }
 
 function structEntries(section: DiffSection, size: number): Entry[] {
@@ -59,9 +54,11 @@ function assemble(source: DiffSection, kept: readonly Entry[]): FilteredSection 
   let at = 0;
   for (const entry of kept) {
     parts.push(source.section.data.subarray(entry.offset, entry.offset + entry.size));
+    // A last record without tail padding is completed, so the records after it stay in step.
+    if (entry.missing) parts.push(Buffer.alloc(entry.missing));
     for (const r of entry.relocations)
       relocations.push({ ...r, offset: r.offset - BigInt(entry.offset) + BigInt(at) });
-    at += entry.size;
+    at += entry.size + (entry.missing ?? 0);
   }
   return { source, data: Buffer.concat(parts), relocations };
 }
@@ -96,22 +93,22 @@ export function filterSpecialSections(
     else {
       const size = structSize(table, section, sizes);
       const needed = section.relocations.some((r) => pointsToIncludedCode(patched, r));
-      if (size === undefined || section.section.size % size !== 0) {
+      const delimited = size === undefined ? undefined : delimitStructEntries(section, size);
+      if (!delimited || 'problem' in delimited) {
         if (!needed) continue;
         const sizeName = table.layout.sizeName;
         refusals.push({
           kind: 'struct-size-unknown',
           object: patched.path,
           where: section.section.name,
-          message:
-            size === undefined
-              ? `the entry size of ${section.section.name} is not known`
-              : `${section.section.name} (${section.section.size} bytes) is not made of ${size}-byte entries`,
+          message: delimited
+            ? `${section.section.name} (${section.section.size} bytes) cannot be cut into ${size}-byte entries: ${delimited.problem}`
+            : `the entry size of ${section.section.name} is not known`,
           hint: `give the target kernel's size with ${sizeName}=N in the environment or --struct-size ${sizeName}=N`,
         });
         continue;
       }
-      entries = structEntries(section, size);
+      entries = delimited.entries;
     }
     if (!entries) continue;
     const layout = table.layout;
