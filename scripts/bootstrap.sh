@@ -27,6 +27,8 @@ declare -A NEED=(
   [rpmbuild]=rpm
   [dpkg-source]=dpkg-dev
   [createrepo_c]=createrepo-c
+  # create-diff-object tests on clang-built objects (LLVM=1 kernels)
+  [clang]=clang
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -1,6 +1,6 @@
 import { STT_FILE, STT_SECTION } from '../elf/index.js';
 import type { DiffObject, DiffSymbol } from './model.js';
-import { isStaticLocal, symbolStem } from './symbol-names.js';
+import { symbolStem } from './symbol-names.js';
 
 function pair(orig: DiffSymbol, patched: DiffSymbol): void {
   orig.twin = patched;
@@ -12,7 +12,7 @@ function matchable(s: DiffSymbol): boolean {
   const { type } = s.symbol;
   if (type === STT_SECTION || type === STT_FILE || s.specialStatic) return false;
   if (s.symbol.name === '') return false;
-  return !isStaticLocal(s.symbol);
+  return !s.staticLocal;
 }
 
 function kindOf(s: DiffSymbol): string {

@@ -5,11 +5,12 @@ import { ElfFormatError, NoChangeError } from '../errors.js';
 import { compareSections } from './compare-sections.js';
 import { correlateSectionSymbols, correlateSections } from './correlate-sections.js';
 import { correlateSymbols } from './correlate-symbols.js';
+import { callsFentry } from './fentry.js';
 import { includeChangedFunctions, includeRelocationTargets, isCopied } from './include-dependencies.js';
 import { applyIgnoreMarkers } from './kpatch-markers.js';
 import { loadObject } from './load-object.js';
 import { markChangedSymbols } from './mark-changed.js';
-import type { DiffObject } from './model.js';
+import type { DiffObject, DiffSymbol } from './model.js';
 import { nearestCandidate, objectAnchors } from './nearest-candidate.js';
 import type { ParentSymbols } from './parent-symbols.js';
 import { loadParentSymbols } from './parent-symbols.js';
@@ -25,6 +26,16 @@ import type { StructSizes } from './struct-sizes.js';
 import { patchTraceableCallers } from './traceable-callers.js';
 import { verifyPatchability } from './verify-patchability.js';
 import { buildOutput, kernelName } from './write-output.js';
+
+/**
+ * Whether livepatch redirects the function itself. A `.cold` piece is only jumped to from its parent,
+ * which is patched in its place; a changed `.part.N` piece with its own `__fentry__` is patched as well,
+ * because functions that inlined the parent's fast path call the piece directly.
+ */
+function isPatchedItself(patched: DiffObject, s: DiffSymbol): boolean {
+  if (s.untraced) return false;
+  return !s.parent || (s.status === 'changed' && callsFentry(patched, s));
+}
 
 export interface DiffInputs {
   origPath: string;
@@ -112,14 +123,14 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
     parent,
     outcome: 'changed',
     changedFunctions: chosen
-      .filter((s) => s.status === 'changed' && !s.parent && !s.untraced)
+      .filter((s) => s.status === 'changed' && isPatchedItself(patched, s))
       .map(kernelName),
     untracedFunctions: untraced.redirects,
     ignored,
     nearestSympos: {},
     newFunctions: chosen.filter((s) => s.status === 'new' && !s.parent).map(kernelName),
     childFunctions: patched.symbols
-      .filter((s) => s.symbol.type === STT_FUNC && s.parent && isCopied(s))
+      .filter((s) => s.symbol.type === STT_FUNC && s.parent && isCopied(s) && !isPatchedItself(patched, s))
       .map(kernelName),
     newData: patched.symbols
       .filter((s) => s.symbol.type === STT_OBJECT && isCopied(s) && s.status === 'new')

@@ -15,7 +15,13 @@ import {
 } from '../elf/index.js';
 import { ElfFormatError } from '../errors.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
-import { isPrefixSymbol, isSpecialStatic, parentFunctionName, prefixedFunctionName } from './symbol-names.js';
+import {
+  isPrefixSymbol,
+  isSpecialStatic,
+  isStaticLocal,
+  parentFunctionName,
+  prefixedFunctionName,
+} from './symbol-names.js';
 
 const TABLE_TYPES = new Set([SHT_RELA, SHT_REL, SHT_SYMTAB, SHT_STRTAB, SHT_GROUP, SHT_SYMTAB_SHNDX]);
 
@@ -70,6 +76,7 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
       parent: undefined,
       children: [],
       specialStatic: isSpecialStatic(symbol),
+      staticLocal: false,
     };
     symbols.push(diffSymbol);
     symbolOf.set(symbol, diffSymbol);
@@ -91,6 +98,8 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
 
   const functionsByName = new Map<string, DiffSymbol>();
   for (const s of symbols) if (s.symbol.type === STT_FUNC) functionsByName.set(s.symbol.name, s);
+  const functionNames = new Set(functionsByName.keys());
+  for (const s of symbols) s.staticLocal = isStaticLocal(s.symbol, functionNames);
   for (const s of symbols) {
     if (s.symbol.type !== STT_FUNC) continue;
     const parentName = parentFunctionName(s.symbol.name);

@@ -29,6 +29,8 @@ export interface DiffSymbol {
   /** `foo` for `foo.cold` and `foo.part.N` (GCC splits parts of a function into these). */
   parent: DiffSymbol | undefined;
   children: DiffSymbol[];
+  /** A function-scope static (`count.3` from gcc, `fn.count` from clang), paired through its users. */
+  staticLocal: boolean;
   /** For `__pfx_foo` / `__cfi_foo`: `foo`, whose padding the symbol names; it goes where foo goes. */
   prefixOf?: DiffSymbol;
   /** A static local the compiler re-creates per use (`__warned`, `__func__`, ...): copied, never matched. */

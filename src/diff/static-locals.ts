@@ -1,7 +1,7 @@
 import { STT_FUNC } from '../elf/index.js';
 import type { DiffObject, DiffSymbol } from './model.js';
 import type { Refusal } from './refusals.js';
-import { isStaticLocal, symbolStem } from './symbol-names.js';
+import { symbolStem } from './symbol-names.js';
 import { relocationsBetween } from './symbol-ranges.js';
 
 /** Function-scope statics (not the special ones) that a function's code refers to. */
@@ -13,7 +13,7 @@ function staticLocalsUsedBy(object: DiffObject, fn: DiffSymbol): DiffSymbol[] {
   const end = section.bundled === fn ? BigInt(section.section.size) : fn.symbol.value + fn.symbol.size;
   for (const relocation of relocationsBetween(section, start, end)) {
     const target = relocation.symbol ? object.symbolOf.get(relocation.symbol) : undefined;
-    if (target && !target.specialStatic && isStaticLocal(target.symbol) && !found.includes(target)) {
+    if (target && !target.specialStatic && target.staticLocal && !found.includes(target)) {
       found.push(target);
     }
   }
@@ -33,7 +33,7 @@ function pairUnusedByName(orig: DiffObject, patched: DiffObject): void {
   const unpaired = (object: DiffObject) => {
     const byName = new Map<string, DiffSymbol[]>();
     for (const s of object.symbols) {
-      if (s.twin || s.specialStatic || !isStaticLocal(s.symbol)) continue;
+      if (s.twin || s.specialStatic || !s.staticLocal) continue;
       byName.set(s.symbol.name, [...(byName.get(s.symbol.name) ?? []), s]);
     }
     return byName;

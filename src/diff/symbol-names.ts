@@ -92,9 +92,15 @@ export function isSpecialStatic(symbol: ElfSymbol): boolean {
   );
 }
 
-/** A function-scope static: a local object whose name got a `.N` suffix from the compiler. */
-export function isStaticLocal(symbol: ElfSymbol): boolean {
-  return symbol.bind === STB_LOCAL && symbol.type === STT_OBJECT && /\.\d+$/.test(symbol.name);
+/**
+ * A function-scope static: a local object whose name got a `.N` suffix from gcc, or that clang named
+ * `<function>.<variable>` (pass the object's function names to recognise those).
+ */
+export function isStaticLocal(symbol: ElfSymbol, functionNames?: ReadonlySet<string>): boolean {
+  if (symbol.bind !== STB_LOCAL || symbol.type !== STT_OBJECT) return false;
+  if (/\.\d+$/.test(symbol.name)) return true;
+  const dot = symbol.name.lastIndexOf('.');
+  return dot > 0 && functionNames?.has(symbol.name.slice(0, dot)) === true;
 }
 
 /**

@@ -13,14 +13,21 @@ const names = (await readdir(FIXTURE_DIR))
   .sort();
 let dir: string;
 const compiled = new Map<string, { spec: FixtureSpec; orig: Buffer; patched: Buffer }>();
+const specs = await Promise.all(names.map(readFixtureSpec));
+/** The same fixtures built by clang, as LLVM=1 kernels are: its own static-local and string naming. */
+const clangNames = specs.filter((s) => !s.gccOnly && s.compiler === 'gcc').map((s) => s.name);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cdo-fixtures-'));
+  const variants = [
+    ...specs,
+    ...specs.filter((s) => clangNames.includes(s.name)).map((s) => ({ ...s, compiler: 'clang' as const })),
+  ];
   await Promise.all(
-    names.map(async (name) => {
-      const spec = await readFixtureSpec(name);
+    variants.map(async (spec) => {
       const paths = await compileFixturePair(spec, dir);
-      compiled.set(name, { spec, orig: await readFile(paths.orig), patched: await readFile(paths.patched) });
+      const key = spec.compiler === 'clang' ? `clang:${spec.name}` : spec.name;
+      compiled.set(key, { spec, orig: await readFile(paths.orig), patched: await readFile(paths.patched) });
     }),
   );
 });
@@ -28,8 +35,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(name: string) {
-  const { spec, orig, patched } = compiled.get(name)!;
+function run(key: string) {
+  const { spec, orig, patched } = compiled.get(key)!;
+  const name = spec.name;
   const result = diffObjects({
     origPath: `${name}.orig.o`,
     orig,
@@ -46,8 +54,8 @@ describe('create-diff-object fixture corpus', () => {
     expect(names.length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(names)('%s', (name) => {
-    const { spec, report } = run(name);
+  it.each([...names, ...clangNames.map((n) => `clang:${n}`)])('%s', (key) => {
+    const { spec, report } = run(key);
     const { expect: expected } = spec;
     if (expected.outcome === 'refused') {
       expect(report.outcome, JSON.stringify(report, null, 1)).toBe('refused');

@@ -74,6 +74,14 @@ const CASES: DebianObjectCase[] = [
     edit: replace('"read %zu@%d --> %d (%ld)\\n"', '"read %zu@%d --> %d (%ld jiffies)\\n"'),
     expect: { changed: ['at24_read'], descriptors: 1 },
   },
+  {
+    name: 'drivers/misc/eeprom/at24.c (module): a message in the .cold part of at24_probe changed',
+    object: 'drivers/misc/eeprom/at24.o',
+    parent: 'at24',
+    edit: replace('"page_size must not be 0!\\n"', '"page_size must not be 0 (patched)!\\n"'),
+    // The parent is what livepatch redirects; the .cold piece it jumps to is copied with it.
+    expect: { changed: ['at24_probe'], children: ['at24_probe.cold'], descriptors: 0 },
+  },
 ];
 
 let tree: string;
@@ -123,6 +131,7 @@ describe('create-diff-object on objects of the Debian 6.1 source with Debian con
     expect(report.outcome).toBe('changed');
     expect([...report.changedFunctions].sort()).toEqual(c.expect.changed);
     expect(report.newFunctions).toEqual([]);
+    expect(report.childFunctions).toEqual(c.expect.children ?? []);
     const elf = parseElf(serializeElf(output!));
     // The patched functions' own descriptors, and no other function's.
     expect(findSection(elf, '__dyndbg')?.size ?? 0).toBe(c.expect.descriptors * DDEBUG_SIZE);

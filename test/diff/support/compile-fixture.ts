@@ -50,6 +50,8 @@ export interface FixtureSpec {
   flags: string[];
   /** `// compiler: clang` for clang-built objects (LLVM=1 kernels); gcc otherwise. */
   compiler: 'gcc' | 'clang';
+  /** `// gcc-only: why`: the fixture tests something only gcc emits (clones, split pieces). */
+  gccOnly: boolean;
 }
 
 const list = (text: string | undefined) => (text ? text.split(',').filter((s) => s !== '') : []);
@@ -75,7 +77,8 @@ export async function readFixtureSpec(name: string): Promise<FixtureSpec> {
   }
   const flags = (header('flags') ?? '').split(/\s+/).filter(Boolean);
   const compiler = header('compiler') === 'clang' ? 'clang' : 'gcc';
-  return { name, path, expect, parent: header('parent') ?? 'vmlinux', sizes, flags, compiler };
+  const gccOnly = header('gcc-only') !== undefined;
+  return { name, path, expect, parent: header('parent') ?? 'vmlinux', sizes, flags, compiler, gccOnly };
 }
 
 /** Compiles a fixture as the original (`orig.o`) and with -DPATCHED (`patched.o`) into `dir`. */
@@ -83,8 +86,8 @@ export async function compileFixturePair(
   spec: FixtureSpec,
   dir: string,
 ): Promise<{ orig: string; patched: string }> {
-  const orig = join(dir, `${spec.name}.orig.o`);
-  const patched = join(dir, `${spec.name}.patched.o`);
+  const orig = join(dir, `${spec.name}.${spec.compiler}.orig.o`);
+  const patched = join(dir, `${spec.name}.${spec.compiler}.patched.o`);
   const base = [spec.compiler, ...compilerFlags(spec), '-I', FIXTURE_DIR, '-c', spec.path];
   await Promise.all([
     execa(base[0]!, [...base.slice(1), '-o', orig]),
