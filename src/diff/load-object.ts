@@ -63,6 +63,7 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
   const symbols: DiffSymbol[] = [];
   const symbolOf = new Map<(typeof elf.symbols)[number], DiffSymbol>();
   const namedInSection = new Map<DiffSection, DiffSymbol[]>();
+  const prefixesBySection = new Map<DiffSection, DiffSymbol[]>();
   let sourceFile: string | undefined;
   for (const symbol of elf.symbols) {
     if (symbol.type === STT_FILE) sourceFile ??= symbol.name || undefined;
@@ -80,7 +81,9 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
     };
     symbols.push(diffSymbol);
     symbolOf.set(symbol, diffSymbol);
-    if (section && (symbol.type === STT_FUNC || symbol.type === STT_OBJECT) && !isPrefixSymbol(symbol)) {
+    if (section && isPrefixSymbol(symbol)) {
+      prefixesBySection.set(section, [...(prefixesBySection.get(section) ?? []), diffSymbol]);
+    } else if (section && (symbol.type === STT_FUNC || symbol.type === STT_OBJECT)) {
       const list = namedInSection.get(section);
       if (list) list.push(diffSymbol);
       else namedInSection.set(section, [diffSymbol]);
@@ -92,7 +95,7 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
   // (-fpatchable-function-entry=N,N, CALL_PADDING) may come before it: NOPs, or __pfx_/__cfi_ symbols.
   for (const [section, list] of namedInSection) {
     const only = list.length === 1 ? list[0] : undefined;
-    if (only && onlyPaddingBefore(only, symbols)) section.bundled = only;
+    if (only && onlyPaddingBefore(only, prefixesBySection)) section.bundled = only;
   }
   attachPrefixSymbols(symbols);
 
@@ -115,21 +118,20 @@ export function modelObject(path: string, elf: ElfFile): DiffObject {
 const NOP = 0x90;
 
 /** True when nothing but padding precedes the symbol in its section: NOPs or its own prefix symbols. */
-function onlyPaddingBefore(s: DiffSymbol, symbols: readonly DiffSymbol[]): boolean {
+function onlyPaddingBefore(s: DiffSymbol, prefixes: ReadonlyMap<DiffSection, DiffSymbol[]>): boolean {
   const start = s.symbol.value;
   if (start === 0n) return true;
   const section = s.section;
-  if (!section || s.symbol.type !== STT_FUNC) return false;
-  const prefixes = symbols.filter(
-    (p) => p.section === section && prefixedFunctionName(p.symbol) === s.symbol.name,
-  );
+  if (!section || s.symbol.type !== STT_FUNC || start > 64n) return false;
+  if (section.relocations.some((r) => r.offset < start)) return false;
+  const own = (prefixes.get(section) ?? []).filter((p) => prefixedFunctionName(p.symbol) === s.symbol.name);
   const covered = (at: bigint) =>
-    prefixes.some((p) => p.symbol.value <= at && at < p.symbol.value + p.symbol.size);
+    own.some((p) => p.symbol.value <= at && at < p.symbol.value + p.symbol.size);
   const data = section.section.data;
   for (let at = 0n; at < start; at++) {
     if (data[Number(at)] !== NOP && !covered(at)) return false;
   }
-  return !section.relocations.some((r) => r.offset < start);
+  return true;
 }
 
 /**
