@@ -48,4 +48,14 @@ describe('functions behind 16 bytes of padding', () => {
       expect(linked.exitCode).toBe(0);
     },
   );
+
+  it("keeps only the copied function's .return_sites and .ibt_endbr_seal entries", async () => {
+    const { elf } = await diffFixtureOutput('ibt-site-lists-filtered', dir);
+    expect(relocationsOf(elf, '.return_sites').map((r) => [r.symbol?.name, r.addend])).toEqual([
+      ['compute', 8n],
+    ]);
+    expect(relocationsOf(elf, '.ibt_endbr_seal').map((r) => [r.symbol?.name, r.addend])).toEqual([
+      ['compute', 0n],
+    ]);
+  });
 });
