@@ -4,6 +4,7 @@
  * runStep. Distro differences are in the target (src/pipeline/build-target.ts), not here.
  */
 import { join } from 'node:path';
+import type { ObjectChanges } from '../module/plan-module.js';
 import { withLock } from '../source/lock.js';
 import type { BuildContext } from './build-context.js';
 import { runStep } from './build-events.js';
@@ -11,7 +12,6 @@ import { pairObjects } from './build-objects.js';
 import type { LivepatchJob } from './build-run.js';
 import { openRun } from './build-run.js';
 import type { BuildTarget } from './build-target.js';
-import type { ObjectChanges } from './plan-module.js';
 import { checkPatchFiles, checkTargetCompiler, describeOotModule } from './steps/check-inputs.js';
 import {
   buildOriginal,

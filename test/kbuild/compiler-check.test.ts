@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import { checkCompiler, compilerFromComment, readConfigCompiler } from '../../src/kbuild/compiler-check.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
 
 let dir: string;
 let localVersion: string;

@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path';
 import type { StructSizes } from '../../diff/struct-sizes.js';
 import { appendUtsDefines } from '../../distro/release-rules.js';
 import type { AffectedObjects } from '../../kbuild/find-affected-objects.js';
+import type { ModulePlan } from '../../module/plan-module.js';
+import { planModule } from '../../module/plan-module.js';
 import { buildLivepatchModule } from '../build-module.js';
 import type { ObjectPair } from '../build-objects.js';
 import type { BuildRun } from '../build-run.js';
 import type { ChangedObject } from '../diff-object-pairs.js';
 import { diffObjectPairs } from '../diff-object-pairs.js';
-import type { ModulePlan } from '../plan-module.js';
-import { planModule } from '../plan-module.js';
 
 /** create-diff-object on each pair: the changed and new functions and what they need. */
 export function diffPairs(
