@@ -6,7 +6,7 @@ import { verifyBuild } from '../pipeline/verify-build.js';
 import { createBuildProgress } from './build-progress.js';
 import { parseKpatchBuildArgs } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
-import { abortOnSignals } from './signals.js';
+import type { CliRuntime } from './run-cli.js';
 import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
@@ -68,7 +68,7 @@ async function verifyInVm(result: LivepatchBuild, checks: string[], signal: Abor
   return verified;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], runtime: CliRuntime): Promise<number> {
   const command = parseKpatchBuildArgs(argv);
   if (command.kind === 'help') {
     process.stdout.write(KPATCH_BUILD_HELP);
@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
-  const { signal, dispose } = abortOnSignals();
+  const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });
   try {
