@@ -9,7 +9,7 @@ import { probeStructSizes } from '../../src/diff/probe-struct-sizes.js';
 import type { StructSizes } from '../../src/diff/struct-sizes.js';
 import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import { findSection, parseElf, serializeElf } from '../../src/elf/index.js';
-import { rebuildKernelObject } from './support/rebuild-kernel-object.js';
+import { rebuildKernelObject } from '../diff/support/rebuild-kernel-object.js';
 
 interface RealCase {
   name: string;
