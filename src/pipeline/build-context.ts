@@ -19,14 +19,16 @@ export interface BuildContext {
   /** Events: phases, changed functions, notes, step times. */
   emit: EmitEvent;
   /** Each command line before it runs (make, the compiles), shown with -d. */
-  onCommand?: (command: string) => void;
+  onCommand: (command: string) => void;
   /** Progress messages of the current phase ("downloading …"). */
-  onProgress?: (message: string) => void;
+  onProgress: (message: string) => void;
   /** Byte progress of package downloads. */
-  onDownload?: (progress: PackageProgress) => void;
+  onDownload: (progress: PackageProgress) => void;
 }
 
 export type BuildContextInput = Partial<BuildContext>;
+
+const ignore = () => {};
 
 /** The context with every default filled in. */
 export function buildContext(input: BuildContextInput = {}): BuildContext {
@@ -34,9 +36,9 @@ export function buildContext(input: BuildContextInput = {}): BuildContext {
     jobs: input.jobs ?? availableParallelism(),
     maxObjects: input.maxObjects ?? DEFAULT_MAX_OBJECTS,
     signal: input.signal ?? new AbortController().signal,
-    emit: input.emit ?? (() => {}),
-    ...(input.onCommand ? { onCommand: input.onCommand } : {}),
-    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
-    ...(input.onDownload ? { onDownload: input.onDownload } : {}),
+    emit: input.emit ?? ignore,
+    onCommand: input.onCommand ?? ignore,
+    onProgress: input.onProgress ?? ignore,
+    onDownload: input.onDownload ?? ignore,
   };
 }

@@ -74,8 +74,8 @@ const debianPreparer: SourcePreparer = {
       make: toolchain.make,
       signal: ctx.signal,
       ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
-      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-      ...(ctx.onDownload ? { onDownload: ctx.onDownload } : {}),
+      onProgress: ctx.onProgress,
+      onDownload: ctx.onDownload,
     });
     const target = source.target;
     if (release === 'latest') emit({ kind: 'note', message: `Debian kernel latest is ${target.release}` });
@@ -110,15 +110,15 @@ function adapterPreparer(id: AdapterDistro): SourcePreparer {
         ...(spec.sourceRpm ? { sourcePackage: spec.sourceRpm } : {}),
         ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
         signal: ctx.signal,
-        ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-        ...(ctx.onDownload ? { onDownload: packageDownloadProgress(ctx.onDownload) } : {}),
+        onProgress: ctx.onProgress,
+        onDownload: packageDownloadProgress(ctx.onDownload),
       });
       await prepareForKbuild(source, {
         jobs: ctx.jobs,
         make: toolchain.make,
         signal: ctx.signal,
-        ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
-        ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+        onCommand: ctx.onCommand,
+        onProgress: ctx.onProgress,
       });
       return {
         label: `${ADAPTER_NAMES[id]} kernel ${release}`,

@@ -59,7 +59,7 @@ export async function preparedTarget(
         jobs: ctx.jobs,
         make: toolchain.make,
         signal: ctx.signal,
-        ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
+        onCommand: ctx.onCommand,
       });
       if (!built) ctx.emit({ kind: 'note', message: `${prepared.label} is built already (cached)` });
     });

@@ -54,7 +54,7 @@ async function buildWholeTree(
     logFile: join(tree, '.kpatch-build-full.log'),
     what: `the kernel tree (make ${targets.length > 0 ? targets.join(' ') : 'all'})`,
     signal: ctx.signal,
-    ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
+    onCommand: ctx.onCommand,
   });
 }
 

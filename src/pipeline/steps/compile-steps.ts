@@ -57,7 +57,7 @@ export async function recordTouchedObjects(run: BuildRun, touched: readonly stri
       jobs: ctx.jobs,
       make: target.toolchain.make,
       signal: ctx.signal,
-      ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
+      onCommand: ctx.onCommand,
     },
   );
 }
@@ -117,7 +117,7 @@ function compileOptions(run: BuildRun, index: KbuildIndex, affected: AffectedObj
     skipCleanup: run.job.skipCleanup,
     jobs: ctx.jobs,
     signal: ctx.signal,
-    ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
+    onCommand: ctx.onCommand,
   };
 }
 

@@ -89,6 +89,6 @@ export async function buildModule(run: BuildRun, plan: ModulePlan, targetModules
     ...(target.vermagic ? { expectedVermagic: target.vermagic } : {}),
     make: target.toolchain.make,
     signal: ctx.signal,
-    ...(ctx.onCommand ? { onCommand: ctx.onCommand } : {}),
+    onCommand: ctx.onCommand,
   });
 }
