@@ -9,9 +9,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'node_modules/**'],
           testTimeout: 60_000,
-          // A few unit suites compile real kernel objects; on a fresh machine their setup first builds the
-          // cached test kernel (about 3 minutes).
-          hookTimeout: 20 * 60_000,
+          // Suites that need a built kernel (the test kernel) are e2e tests, not unit tests.
+          hookTimeout: 5 * 60_000,
           // Separate processes: the cache locks are per process and not reentrant.
           pool: 'forks',
         },

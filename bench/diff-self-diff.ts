@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { SelfDiffResult } from '../src/diff/self-diff.js';
 import { selfDiff, treeObjects } from '../src/diff/self-diff.js';
-import { prepareTestKernel } from '../src/kbuild/prepare-test-kernel.js';
+import { prepareTestKernel } from '../src/distro/prepare-test-kernel.js';
 
 const { values } = parseArgs({ options: { workers: { type: 'string' } } });
 const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);

@@ -5,11 +5,12 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareTestKernel } from '../src/distro/prepare-test-kernel.js';
 import { compileObject } from '../src/kbuild/compile-object.js';
 import { buildKbuildIndex } from '../src/kbuild/kbuild-index.js';
-import { prepareTestKernel } from '../src/kbuild/prepare-test-kernel.js';
 import { runMake } from '../src/kbuild/run-make.js';
-import { buildFromTree } from '../src/pipeline/build-from-tree.js';
+import { buildContext } from '../src/pipeline/build-context.js';
+import { kpatchBuild } from '../src/pipeline/kpatch-build.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const runs = Number(process.argv[2] ?? 3);
@@ -24,14 +25,19 @@ const phases = new Map<string, number[]>();
 for (let run = 0; run < runs; run++) {
   const out = await mkdtemp(join(tmpdir(), 'bench-kpb-'));
   const started = performance.now();
-  const result = await buildFromTree({
-    sourceDir: tree,
-    patches: [join(repo, 'examples/cmdline.patch')],
-    name: 'livepatch-cmdline',
-    outputDir: out,
-    replace: true,
-    keepWorkDir: true,
-  });
+  const result = await kpatchBuild(
+    { kind: 'tree', sourceDir: tree },
+    {
+      patches: [join(repo, 'examples/cmdline.patch')],
+      name: 'livepatch-cmdline',
+      outputDir: out,
+      replace: true,
+      skipCleanup: false,
+      skipCompilerCheck: false,
+      keepWorkDir: true,
+    },
+    buildContext(),
+  );
   totals.push(performance.now() - started);
   for (const [phase, ms] of Object.entries(result.timings))
     phases.set(phase, [...(phases.get(phase) ?? []), ms]);

@@ -7,11 +7,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prepareTestKernel } from '../src/distro/prepare-test-kernel.js';
 import { compileObject } from '../src/kbuild/compile-object.js';
 import { findAffectedObjects } from '../src/kbuild/find-affected-objects.js';
 import { buildKbuildIndex } from '../src/kbuild/kbuild-index.js';
 import { createParentResolver } from '../src/kbuild/object-parent.js';
-import { prepareTestKernel } from '../src/kbuild/prepare-test-kernel.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const tree = (await prepareTestKernel()).sourceDir!;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareDebianTarget } from '../src/distro/prepare-debian-target.js';
+import { prepareTestKernel } from '../src/distro/prepare-test-kernel.js';
 import { buildExternalModule } from '../src/kbuild/build-external-module.js';
-import { prepareTestKernel } from '../src/kbuild/prepare-test-kernel.js';
 import { verifyLivepatch } from '../src/verify/verify-livepatch.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { BuildEvent } from '../pipeline/build-from-tree.js';
+import { type BuildEvent, isShownEvent } from '../pipeline/build-events.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import { ListrBuildProgress } from './listr-build-progress.js';
 import { createDownloadThrottle, describeDownload, eventLine } from './progress-lines.js';
@@ -68,7 +68,7 @@ export class PlainBuildProgress implements BuildProgress {
   }
 
   event(event: BuildEvent): void {
-    this.line(eventLine(event));
+    if (isShownEvent(event)) this.line(eventLine(event));
   }
 
   progress(message: string): void {

@@ -5,7 +5,7 @@ import { UsageError, VerifyFailedError } from '../errors.js';
 import type { Accel } from '../verify/run-qemu.js';
 import { verifyLivepatch } from '../verify/verify-livepatch.js';
 import { printVerifyResult } from './print-verify-result.js';
-import { abortOnSignals } from './signals.js';
+import type { CliRuntime } from './run-cli.js';
 
 export const KLP_VERIFY_HELP = `Usage: klp-verify (--target SPEC | --kernel IMAGE) --module KO [--module KO]... --check 'SHELL'... [options]
 
@@ -34,7 +34,7 @@ Exit status: 0 every step held; 4 a step did not hold; 70 the VM could not be ru
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 `;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], runtime: CliRuntime): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   const memory = Number(values.memory);
   if (!(timeout > 0) || !(memory >= 128)) throw new UsageError('--timeout must be > 0 and --memory >= 128');
 
-  const { signal, dispose } = abortOnSignals();
+  const { signal, dispose } = runtime.interrupts();
   try {
     let kernel = values.kernel;
     if (!kernel) {

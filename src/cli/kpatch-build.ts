@@ -1,23 +1,12 @@
-import { release as osRelease } from 'node:os';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { debianLayout } from '../distro/debian-layout.js';
-import { detectDistro } from '../distro/detect-distro.js';
-import { distroAdapter } from '../distro/distro-adapters.js';
-import { releaseFromSrpm } from '../distro/local-srpm.js';
-import { isRpmDistro } from '../distro/rpm-adapter.js';
-import { UsageError, VerifyFailedError } from '../errors.js';
-import { livepatchModuleName } from '../module/module-spec.js';
-import { buildForAdapterDistro } from '../pipeline/build-for-adapter-distro.js';
-import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
-import { buildForDebian } from '../pipeline/build-for-debian.js';
-import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
-import { buildFromTree } from '../pipeline/build-from-tree.js';
+import { VerifyFailedError } from '../errors.js';
+import { buildContext, DEFAULT_MAX_OBJECTS } from '../pipeline/build-context.js';
+import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
+import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
-import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
+import { parseKpatchBuildArgs } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
-import { abortOnSignals } from './signals.js';
+import type { CliRuntime } from './run-cli.js';
 import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
@@ -49,7 +38,7 @@ vmlinux or of the distro's modules (headers too after --full-build).
   --skip-cleanup            leave the tree patched if the build fails
   --skip-compiler-check     build even if the local compiler differs from the target's
   -j, --jobs N              compilers to run at once (default: one per core)
-  --max-objects N           rebuild at most N affected objects (default 300)
+  --max-objects N           rebuild at most N affected objects (default ${DEFAULT_MAX_OBJECTS})
   --full-build              build the whole tree first (make all): with -s for trees never built or
                             out of date; for a distro kernel once per release (cached), which lets
                             patches change headers
@@ -71,146 +60,41 @@ Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch doe
 66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
 `;
 
-/** Without -s: the target is a distro kernel release (Debian, Ubuntu, Fedora, the RHEL family). */
-async function buildForDistroRelease(
-  distro: string | undefined,
-  archversion: string | undefined,
-  sourceRpm: string | undefined,
-  common: Omit<DebianBuildOptions, 'release'>,
-) {
-  const id = detectDistro(distro);
-  if (sourceRpm !== undefined && !isRpmDistro(id)) {
-    throw new UsageError(`-r/--sourcerpm is for RPM distros; the target distro is ${id}`, {
-      hint: 'pass --distro fedora, centos, almalinux, rocky or ol',
-    });
-  }
-  // kpatch-build -r without -a: the kernel the SRPM builds is the target.
-  const release = archversion ?? (sourceRpm ? await releaseFromSrpm(resolve(sourceRpm)) : osRelease());
-  if (isRpmDistro(id)) {
-    distroAdapter(id).parseRelease(release); // refuses another distro's release name (or "latest"), with a hint
-    return buildForAdapterDistro({
-      ...common,
-      distro: id,
-      release,
-      ...(sourceRpm ? { sourceRpm: resolve(sourceRpm) } : {}),
-    });
-  }
-  if (id === 'ubuntu') {
-    distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
-    return buildForAdapterDistro({ ...common, distro: 'ubuntu', release });
-  }
-  if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
-  return buildForDebian({ ...common, release });
-}
-
-function positiveInteger(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(Number.isInteger(value) && value > 0))
-    throw new UsageError(`${option} takes a positive whole number`);
-  return value;
-}
-
 /** --verify: the built module, proven in a VM booting the target's image. */
-async function verifyInVm(result: TreeBuildResult, checks: string[], signal: AbortSignal) {
+async function verifyInVm(result: LivepatchBuild, checks: string[], signal: AbortSignal) {
   process.stderr.write(`Verifying ${result.name}.ko in a VM (${result.image ?? 'no image'})\n`);
   const verified = await verifyBuild(result, { checks, signal });
   printVerifyResult(verified, process.stderr, 'verify');
   return verified;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      sourcedir: { type: 'string', short: 's' },
-      archversion: { type: 'string', short: 'a' },
-      distro: { type: 'string' },
-      config: { type: 'string', short: 'c' },
-      vmlinux: { type: 'string', short: 'v' },
-      name: { type: 'string', short: 'n' },
-      output: { type: 'string', short: 'o' },
-      'non-replace': { type: 'boolean', short: 'R', default: false },
-      debug: { type: 'boolean', short: 'd', default: false },
-      'skip-cleanup': { type: 'boolean', default: false },
-      'skip-compiler-check': { type: 'boolean', default: false },
-      'max-objects': { type: 'string' },
-      jobs: { type: 'string', short: 'j' },
-      json: { type: 'boolean', default: false },
-      verify: { type: 'boolean', default: false },
-      'full-build': { type: 'boolean', default: false },
-      'oot-module': { type: 'string' },
-      sourcerpm: { type: 'string', short: 'r' },
-      'oot-module-src': { type: 'string' },
-      target: { type: 'string', short: 't', multiple: true, default: [] },
-      check: { type: 'string', multiple: true, default: [] },
-      version: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
+export async function main(argv: string[], runtime: CliRuntime): Promise<number> {
+  const command = parseKpatchBuildArgs(argv);
+  if (command.kind === 'help') {
     process.stdout.write(KPATCH_BUILD_HELP);
     return 0;
   }
-  if (values.version) {
+  if (command.kind === 'version') {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
-  if (values.sourcerpm !== undefined && values.sourcedir !== undefined) {
-    throw new UsageError('-r/--sourcerpm and -s/--sourcedir are two different sources', {
-      hint: 'give one of them',
-    });
-  }
-  if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
-    throw new UsageError('--oot-module and --oot-module-src go together', {
-      hint: 'the built .ko and the directory it was built from (make -C TREE M=DIR)',
-    });
-  }
-  if (values.target.length > 0 && !values['full-build'])
-    throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
-  if (values.check.length > 0 && !values.verify)
-    throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
-  if (positionals.length === 0)
-    throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
-  const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
-  const jobs = positiveInteger(values.jobs, '-j/--jobs');
-  const name = livepatchModuleName(positionals, values.name);
-  const { signal, dispose } = abortOnSignals();
+  const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
-  const progress = createBuildProgress({ stream: process.stderr, verbose: values.debug });
+  const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });
   try {
-    const common = {
-      patches: positionals,
-      name,
-      outputDir: resolve(values.output ?? '.'),
-      replace: !values['non-replace'],
-      skipCleanup: values['skip-cleanup'],
-      skipCompilerCheck: values['skip-compiler-check'],
-      keepWorkDir: values.debug,
-      ...(maxObjects ? { maxObjects } : {}),
-      ...(jobs ? { jobs } : {}),
+    const ctx = buildContext({
+      ...(command.jobs ? { jobs: command.jobs } : {}),
+      ...(command.maxObjects ? { maxObjects: command.maxObjects } : {}),
       signal,
-      onEvent: (event: BuildEvent) => progress.event(event),
-      onProgress: (message: string) => progress.progress(message),
-      onDownload: (p: PackageProgress) => progress.download(p),
-      onCommand: (command: string) => progress.command(command),
-      ...(values['oot-module'] && values['oot-module-src']
-        ? { ootModule: { ko: values['oot-module'], sourceDir: values['oot-module-src'] } }
-        : {}),
-      ...(values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {}),
-    };
-    const result = values.sourcedir
-      ? await buildFromTree({
-          ...common,
-          sourceDir: values.sourcedir,
-          ...(values.config ? { config: values.config } : {}),
-          ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
-        })
-      : await buildForDistroRelease(values.distro, values.archversion, values.sourcerpm, common);
+      emit: (event) => progress.event(event),
+      onProgress: (message) => progress.progress(message),
+      onDownload: (p) => progress.download(p),
+      onCommand: (line) => progress.command(line),
+    });
+    const result = await kpatchBuild(command.target, command.job, ctx);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal
-    const verified = values.verify ? await verifyInVm(result, values.check, signal) : undefined;
-    if (values.json) {
+    const verified = command.verify ? await verifyInVm(result, command.checks, signal) : undefined;
+    if (command.json) {
       const verification = verified && {
         ok: verified.ok,
         steps: verified.steps,

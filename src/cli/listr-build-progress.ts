@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { DefaultRenderer, Listr, ListrLogger, type ListrTask, PRESET_TIMER, ProcessOutput } from 'listr2';
-import type { BuildEvent } from '../pipeline/build-from-tree.js';
+import { type BuildEvent, isShownEvent } from '../pipeline/build-events.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import type { BuildProgress, ProgressStream } from './build-progress.js';
 import { createDownloadThrottle, describeDownload, eventLine } from './progress-lines.js';
@@ -61,7 +61,7 @@ export class ListrBuildProgress implements BuildProgress {
 
   event(event: BuildEvent): void {
     if (event.kind === 'phase') this.startPhase(event.message);
-    else this.addLine(eventLine(event));
+    else if (isShownEvent(event)) this.addLine(eventLine(event));
   }
 
   progress(message: string): void {

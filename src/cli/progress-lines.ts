@@ -1,11 +1,9 @@
-import type { BuildEvent } from '../pipeline/build-from-tree.js';
+import { type BuildEvent, describeEvent } from '../pipeline/build-events.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 
 /** How kpatch-build words an event: the phase's message, or "fs/proc/cmdline.o: changed function: f". */
 export function eventLine(event: BuildEvent): string {
-  return event.kind === 'function'
-    ? `${event.object}: ${event.change} function: ${event.function}`
-    : event.message;
+  return describeEvent(event);
 }
 
 /** One download update, already worded; `step` changes every ~10% (or every 10 MB when the size is unknown). */

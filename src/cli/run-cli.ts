@@ -1,5 +1,17 @@
 import { isKpatchError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
+import { abortOnSignals } from './signals.js';
+
+/** What the entry gives a command's main: the process-wide parts only the entry may own. */
+export interface CliRuntime {
+  /** SIGINT/SIGTERM abort the returned signal; a second signal exits at once (130). Dispose when done. */
+  interrupts(): { signal: AbortSignal; dispose: () => void };
+}
+
+/** The one place the process is ended early: a second Ctrl-C while the first one's cleanup runs. */
+const runtime: CliRuntime = {
+  interrupts: () => abortOnSignals(() => process.exit(130)),
+};
 
 /** node:util parseArgs rejects unknown or malformed options with its own errors: they are usage errors. */
 function usageErrorFromParseArgs(error: unknown): unknown {
@@ -16,11 +28,11 @@ function usageErrorFromParseArgs(error: unknown): unknown {
  */
 export async function runCli(
   name: string,
-  main: (argv: string[]) => Promise<number | undefined>,
+  main: (argv: string[], runtime: CliRuntime) => Promise<number | undefined>,
 ): Promise<void> {
   let code: number;
   try {
-    code = (await main(process.argv.slice(2))) ?? 0;
+    code = (await main(process.argv.slice(2), runtime)) ?? 0;
   } catch (thrown) {
     const error = usageErrorFromParseArgs(thrown);
     code = exitCodeFor(error);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError, DistroError } from '../errors.js';
 import { runMake } from '../kbuild/run-make.js';
+import type { Toolchain } from '../kbuild/toolchain.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDeb } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
@@ -33,6 +34,8 @@ export interface PrepareSourceOptions extends PrepareOptions {
   jobs?: number;
   /** Per-phase wall times in ms, for benchmarks. */
   onPhase?: (phase: SourcePhase, ms: number) => void;
+  /** The target's make (Toolchain.make); default: the host's. */
+  make?: Toolchain['make'];
 }
 
 export type SourcePhase = 'target' | 'check' | 'fetch' | 'unpack' | 'configure' | 'olddefconfig' | 'prepare';
@@ -317,7 +320,13 @@ export async function prepareDebianSource(
       }
       if (!stamp) throw new DistroError(`${stampFile} is missing`); // unreachable: set above
       const make = (args: string[]) =>
-        runMake({ dir: tree, args, logFile, what: `${target.release} source`, ...signalOpt });
+        (options.make ?? runMake)({
+          dir: tree,
+          args,
+          logFile,
+          what: `${target.release} source`,
+          ...signalOpt,
+        });
       progress(`configuring ${target.release}`);
       await timed('configure', async () => {
         await writeFile(join(tree, '.kernelvariables'), inputs.vars);

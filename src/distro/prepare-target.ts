@@ -1,4 +1,4 @@
-import { prepareTestKernel } from '../kbuild/prepare-test-kernel.js';
+import { prepareTestKernel } from '../distro/prepare-test-kernel.js';
 import type { PrepareOptions } from './prepare-debian-target.js';
 import { prepareDebianTarget } from './prepare-debian-target.js';
 import type { TargetKernel, TargetSpec } from './target.js';

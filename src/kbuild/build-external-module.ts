@@ -1,6 +1,5 @@
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TargetKernel } from '../distro/target.js';
 import { BuildError } from '../errors.js';
 import { runMake } from './run-make.js';
 
@@ -9,7 +8,8 @@ export interface ExternalModuleBuild {
   sourceDir: string;
   /** Where the copy is built; emptied first. */
   workDir: string;
-  target: TargetKernel;
+  /** The target: its headers (or tree) the module is built against (TargetKernel fits). */
+  target: { buildDir: string };
   /** Extra make variables, e.g. KBUILD_MODPOST_WARN=1. */
   makeVars?: Record<string, string>;
   signal?: AbortSignal;

@@ -13,6 +13,7 @@ import { access } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { BuildError } from '../errors.js';
 import { runMake } from './run-make.js';
+import type { Toolchain } from './toolchain.js';
 
 export interface BuildSingleObjectsOptions {
   signal?: AbortSignal;
@@ -21,6 +22,8 @@ export interface BuildSingleObjectsOptions {
   /** make -j; default: one job per object, at most 8. */
   jobs?: number;
   onCommand?: (command: string) => void;
+  /** The target's make (Toolchain.make); default: the host's. */
+  make?: Toolchain['make'];
 }
 
 /** Checks and normalizes an object path relative to the tree ("./fs/proc/cmdline.o" → "fs/proc/cmdline.o"). */
@@ -49,7 +52,8 @@ export async function buildSingleObjects(
   const targets = objects.map(singleObjectTarget);
   if (targets.length === 0) return [];
   const jobs = options.jobs ?? Math.min(targets.length, 8);
-  await runMake({
+  const make = options.make ?? runMake;
+  await make({
     dir: tree,
     args: [`-j${jobs}`, ...targets],
     logFile: options.logFile,

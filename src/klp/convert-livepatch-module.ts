@@ -7,8 +7,8 @@ import type { ModuleSymbols } from '../symbols/module-symbols.js';
 import { readModuleSymbols } from '../symbols/module-symbols.js';
 import type { ExportedSymbol } from '../symbols/parse-module-symvers.js';
 import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
-import type { ConvertReport } from './convert-elf.js';
 import { convertElf } from './convert-elf.js';
+import type { ConvertReport } from './convert-types.js';
 
 export interface ConvertLivepatchOptions {
   /** The livepatch module kbuild built. */

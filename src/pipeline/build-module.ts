@@ -1,6 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMake } from '../kbuild/run-make.js';
+import type { Toolchain } from '../kbuild/toolchain.js';
 import { convertLivepatchModule } from '../klp/index.js';
 import { checkLivepatchModule } from '../module/check-module.js';
 import type { LivepatchModuleSpec } from '../module/module-spec.js';
@@ -19,6 +20,8 @@ export interface BuildModuleOptions {
   workDir: string;
   outputDir: string;
   expectedVermagic?: string;
+  /** The target's make (Toolchain.make); default: the host's. */
+  make?: Toolchain['make'];
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
 }
@@ -29,7 +32,8 @@ export interface BuildModuleOptions {
  */
 export async function buildLivepatchModule(options: BuildModuleOptions): Promise<string> {
   const module = await writeModuleDir(options.spec, join(options.workDir, 'module'));
-  await runMake({
+  const make = options.make ?? runMake;
+  await make({
     dir: options.buildDir,
     // The new code references non-exported symbols by design; modpost may only warn about them, because
     // klp-convert turns exactly those references into livepatch relocations next.

@@ -1,10 +1,9 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { CompiledObject } from '../kbuild/compile-object.js';
-import { compileObject } from '../kbuild/compile-object.js';
 import type { AffectedObject } from '../kbuild/find-affected-objects.js';
 import type { KbuildIndex } from '../kbuild/kbuild-index.js';
+import type { Toolchain } from '../kbuild/toolchain.js';
 import { INCLUDE_DIR } from '../module/write-module-dir.js';
 import { withAppliedPatches } from '../patch/apply-patches.js';
 
@@ -23,29 +22,28 @@ export interface BuildObjectsOptions {
   objects: readonly AffectedObject[];
   patches: readonly string[];
   workDir: string;
+  /** The target's compiler (Toolchain.compile). */
+  compile: Toolchain['compile'];
   skipCleanup?: boolean;
-  /** Compilers run at once (-j); default: one per core. */
-  jobs?: number;
+  /** Compilers run at once (-j). */
+  jobs: number;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
-  /** Called before each phase ("original", "patched"), for the UI. */
-  onPhase?: (phase: 'original' | 'patched') => void;
 }
 
-async function compileAll(
-  options: BuildObjectsOptions,
-  workDir: string,
-): Promise<Map<string, CompiledObject>> {
+export type CompiledObjects = Map<string, CompiledObject>;
+
+async function compileAll(options: BuildObjectsOptions, workDir: string): Promise<CompiledObjects> {
   const compiled = new Map<string, CompiledObject>();
   const queue = [...options.objects];
-  const workers = Math.max(1, Math.min(options.jobs ?? availableParallelism(), queue.length));
+  const workers = Math.max(1, Math.min(options.jobs, queue.length));
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const recorded = options.index.objects.get(next.target);
       if (!recorded) throw new BuildError(`no kbuild record (.cmd file) for ${next.target}`);
       compiled.set(
         next.target,
-        await compileObject({
+        await options.compile({
           tree: options.tree,
           object: recorded,
           workDir,
@@ -62,15 +60,16 @@ async function compileAll(
 }
 
 /**
- * Compiles just the affected objects twice, with function and data sections: from the original tree,
- * then with the patches applied (restored afterwards on every exit path unless skipCleanup). Outputs go
+ * Compiles just the affected objects with function and data sections, from the original tree. Outputs go
  * to the work dir; the tree's own objects are never touched.
  */
-export async function buildObjectPairs(options: BuildObjectsOptions): Promise<ObjectPair[]> {
-  options.onPhase?.('original');
-  const orig = await compileAll(options, join(options.workDir, 'orig'));
-  options.onPhase?.('patched');
-  const patched = await withAppliedPatches(
+export function compileOriginalObjects(options: BuildObjectsOptions): Promise<CompiledObjects> {
+  return compileAll(options, join(options.workDir, 'orig'));
+}
+
+/** The same with the patches applied, restored afterwards on every exit path unless skipCleanup. */
+export function compilePatchedObjects(options: BuildObjectsOptions): Promise<CompiledObjects> {
+  return withAppliedPatches(
     options.patchRoot ?? options.tree,
     options.patches,
     () => compileAll(options, join(options.workDir, 'patched')),
@@ -79,7 +78,15 @@ export async function buildObjectPairs(options: BuildObjectsOptions): Promise<Ob
       ...(options.signal ? { signal: options.signal } : {}),
     },
   );
-  return options.objects.map((object) => ({
+}
+
+/** Each affected object with its original and patched compile. */
+export function pairObjects(
+  objects: readonly AffectedObject[],
+  orig: CompiledObjects,
+  patched: CompiledObjects,
+): ObjectPair[] {
+  return objects.map((object) => ({
     object,
     orig: orig.get(object.target)!,
     patched: patched.get(object.target)!,

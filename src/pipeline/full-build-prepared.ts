@@ -8,6 +8,7 @@ import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { runMake } from '../kbuild/run-make.js';
+import type { Toolchain } from '../kbuild/toolchain.js';
 import { withLock } from '../source/lock.js';
 
 const STAMP = '.kpatch-build-full.json';
@@ -20,6 +21,8 @@ export interface FullBuildOptions {
   moduleSymvers?: string;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
+  /** The target's make (Toolchain.make); default: the host's. */
+  make?: Toolchain['make'];
 }
 
 const configKey = async (tree: string) =>
@@ -47,7 +50,7 @@ export async function buildPreparedTree(tree: string, options: FullBuildOptions)
       if (await isFullyBuilt(tree)) return false;
       await rm(join(tree, STAMP), { force: true });
       const targets = options.targets ?? [];
-      await runMake({
+      await (options.make ?? runMake)({
         dir: tree,
         args: [`-j${options.jobs ?? availableParallelism()}`, ...targets],
         logFile: join(tree, '.kpatch-build-full.log'),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { PreparedDistroSource } from '../distro/distro-adapter.js';
 import { appendUtsDefines, checkKernelRelease } from '../distro/release-rules.js';
 import { runMake } from '../kbuild/run-make.js';
+import type { Toolchain } from '../kbuild/toolchain.js';
 import { withLock } from '../source/lock.js';
 
 export interface KbuildPrepareOptions {
@@ -21,6 +22,8 @@ export interface KbuildPrepareOptions {
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
   onProgress?: (message: string) => void;
+  /** The target's make (Toolchain.make); default: the host's. */
+  make?: Toolchain['make'];
 }
 
 // Bump when the preparation below changes: the tree is prepared again.
@@ -60,7 +63,7 @@ export async function prepareForKbuild(
       await rm(stampFile, { force: true });
       const logFile = join(tree, '.kpatch-build-prepare.log');
       const make = (args: string[]) =>
-        runMake({
+        (options.make ?? runMake)({
           dir: tree,
           args,
           logFile,

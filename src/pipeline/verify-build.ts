@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { VerifyResult } from '../verify/verify-livepatch.js';
 import { verifyLivepatch } from '../verify/verify-livepatch.js';
-import type { TreeBuildResult } from './build-from-tree.js';
+import type { LivepatchBuild as TreeBuildResult } from './build-livepatch.js';
 
 export interface VerifyBuildOptions {
   /** Shell checks (busybox sh) that must fail before, pass with the patch, fail after unloading. */

@@ -8,7 +8,7 @@ import {
   usesPlainOutput,
 } from '../../src/cli/build-progress.js';
 import { ListrBuildProgress } from '../../src/cli/listr-build-progress.js';
-import type { BuildEvent } from '../../src/pipeline/build-from-tree.js';
+import type { BuildEvent } from '../../src/pipeline/build-events.js';
 import type { PackageProgress } from '../../src/source/fetch-packages.js';
 
 /** A stream that keeps what is written; a terminal 100 columns wide when `tty`. */

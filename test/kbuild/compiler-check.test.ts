@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCompiler, compilerFromComment, readConfigCompiler } from '../../src/kbuild/compiler-check.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
 
 let dir: string;
 let localVersion: string;
@@ -30,17 +29,6 @@ describe('compiler check', () => {
     );
     expect(compilerFromComment(Buffer.from('Debian clang version 14.0.6\0'))).toBe('clang version 14.0.6');
   });
-
-  it('passes for the test kernel (its .config and its vmlinux)', async () => {
-    const kernel = await prepareTestKernel();
-    await expect(checkCompiler({ config: kernel.config })).resolves.toMatchObject({
-      source: 'config',
-      local: localVersion,
-    });
-    const byVmlinux = await checkCompiler({ config: kernel.config, vmlinux: kernel.vmlinux! });
-    expect(byVmlinux.source).toBe('vmlinux');
-    expect(byVmlinux.target).toMatch(/^GCC: /);
-  }, 600_000);
 
   it('fails on another CONFIG_CC_VERSION_TEXT, suggesting --skip-compiler-check', async () => {
     const config = join(dir, 'config');

@@ -4,11 +4,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import { readElfFile } from '../../src/elf/index.js';
 import { compileObject } from '../../src/kbuild/compile-object.js';
 import { cmdFilePathFor, parseKbuildCmdFile } from '../../src/kbuild/kbuild-cmd-file.js';
 import type { KbuildObject } from '../../src/kbuild/kbuild-index.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
 
 let tree: string;
 let work: string;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findKpatchCallbacks } from '../../src/diff/find-callbacks.js';
 import { readElfFile } from '../../src/elf/index.js';
 import { UnsupportedChangeError } from '../../src/errors.js';
-import { findKpatchCallbacks } from '../../src/pipeline/find-callbacks.js';
 
 // Records laid out as include/kpatch-macros.h lays them out: a pointer in .kpatch.callbacks.<kind>.
 const record = (kind: string, fn: string) =>

@@ -7,9 +7,9 @@ import type { ParentSymbols } from '../../src/diff/parent-symbols.js';
 import { loadParentSymbols } from '../../src/diff/parent-symbols.js';
 import { probeStructSizes } from '../../src/diff/probe-struct-sizes.js';
 import type { StructSizes } from '../../src/diff/struct-sizes.js';
+import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import { findSection, parseElf, serializeElf } from '../../src/elf/index.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
-import { rebuildKernelObject } from './support/rebuild-kernel-object.js';
+import { rebuildKernelObject } from '../diff/support/rebuild-kernel-object.js';
 
 interface RealCase {
   name: string;

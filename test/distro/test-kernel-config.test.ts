@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TestKernelConfig } from '../../src/kbuild/prepare-test-kernel.js';
-import { missingConfigOptions, testKernelKey } from '../../src/kbuild/prepare-test-kernel.js';
+import type { TestKernelConfig } from '../../src/distro/prepare-test-kernel.js';
+import { missingConfigOptions, testKernelKey } from '../../src/distro/prepare-test-kernel.js';
 
 const config: TestKernelConfig = {
   sourcePackage: 'linux-source-6.1',

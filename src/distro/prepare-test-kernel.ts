@@ -3,16 +3,16 @@ import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { loadDistroData } from '../distro/distro-data.js';
-import type { TargetKernel } from '../distro/target.js';
 import { BuildError } from '../errors.js';
+import { runMake } from '../kbuild/run-make.js';
 import { aptPackageUris } from '../source/apt-uris.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDeb } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { unpackTarball } from '../source/unpack-tarball.js';
-import { runMake } from './run-make.js';
+import { loadDistroData } from './distro-data.js';
+import type { TargetKernel } from './target.js';
 
 export interface TestKernelConfig {
   sourcePackage: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selfDiff, treeObjects } from '../../src/diff/self-diff.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
+import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 
 describe('self-diff of every object of the test kernel', () => {
   it(

@@ -1,17 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { findKpatchCallbacks } from '../diff/find-callbacks.js';
 import type { ParentSymbols } from '../diff/parent-symbols.js';
+import type { DiffReport } from '../diff/report.js';
 import type { UntracedRedirect } from '../diff/traceable-callers.js';
+import type { ElfFile } from '../elf/index.js';
 import { addSymbol, readElfFile, STB_GLOBAL, STB_WEAK, STT_FUNC, writeElfFile } from '../elf/index.js';
 import { UnsupportedChangeError } from '../errors.js';
-import type {
-  KlpReference,
-  LivepatchModuleSpec,
-  ObjectCallbacks,
-  PatchedObject,
-} from '../module/module-spec.js';
-import type { ChangedObject } from './diff-object-pairs.js';
-import { findKpatchCallbacks } from './find-callbacks.js';
+import type { KlpReference, LivepatchModuleSpec, ObjectCallbacks, PatchedObject } from './module-spec.js';
+
+/** One diffed object as the plan needs it (the pipeline's ChangedObject is one). */
+export interface ChangedObject {
+  pair: { object: { target: string; source: string }; patched: { output: string } };
+  /** "vmlinux" or the module name. */
+  parent: string;
+  report: DiffReport;
+  output: ElfFile;
+  parentSymbols: ParentSymbols;
+}
 
 /** What one object contributes to the livepatch. */
 export interface ObjectChanges {

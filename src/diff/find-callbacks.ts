@@ -1,7 +1,14 @@
 import type { ElfFile } from '../elf/index.js';
 import { relocationsOf, STT_FUNC, STT_SECTION } from '../elf/index.js';
 import { UnsupportedChangeError } from '../errors.js';
-import type { ObjectCallbacks } from '../module/module-spec.js';
+
+/** The kpatch callbacks of one object, by kind (the shape of the module spec's ObjectCallbacks). */
+export interface ObjectCallbacks {
+  prePatch?: string;
+  postPatch?: string;
+  preUnpatch?: string;
+  postUnpatch?: string;
+}
 
 const KINDS: ReadonlyArray<[string, keyof ObjectCallbacks]> = [
   ['pre_patch', 'prePatch'],

@@ -1,11 +1,11 @@
 // Reads the cached test kernel tree; never writes to it.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import { findAffectedObjects } from '../../src/kbuild/find-affected-objects.js';
 import type { KbuildIndex } from '../../src/kbuild/kbuild-index.js';
 import { buildKbuildIndex } from '../../src/kbuild/kbuild-index.js';
 import type { ParentResolver } from '../../src/kbuild/object-parent.js';
 import { createParentResolver, moduleNameFromPath } from '../../src/kbuild/object-parent.js';
-import { prepareTestKernel } from '../../src/kbuild/prepare-test-kernel.js';
 
 let index: KbuildIndex;
 let parents: ParentResolver;

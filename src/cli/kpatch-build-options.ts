@@ -1,0 +1,136 @@
+/**
+ * kpatch-build's command line as a value, parsed and checked once (a pure function: no files, no
+ * environment): what to build, for which target, and the knobs of the build context.
+ */
+import { resolve } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { livepatchModuleName } from '../module/module-spec.js';
+import type { LivepatchJob } from '../pipeline/build-run.js';
+import type { TargetSpec } from '../pipeline/kpatch-build.js';
+
+export type KpatchBuildCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | {
+      kind: 'build';
+      target: TargetSpec;
+      job: LivepatchJob;
+      /** -j; the context's default when absent. */
+      jobs?: number;
+      /** --max-objects; the context's default when absent. */
+      maxObjects?: number;
+      /** -d: keep the work dir and show commands. */
+      debug: boolean;
+      json: boolean;
+      verify: boolean;
+      checks: string[];
+    };
+
+const OPTIONS = {
+  sourcedir: { type: 'string', short: 's' },
+  archversion: { type: 'string', short: 'a' },
+  distro: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  vmlinux: { type: 'string', short: 'v' },
+  name: { type: 'string', short: 'n' },
+  output: { type: 'string', short: 'o' },
+  'non-replace': { type: 'boolean', short: 'R', default: false },
+  debug: { type: 'boolean', short: 'd', default: false },
+  'skip-cleanup': { type: 'boolean', default: false },
+  'skip-compiler-check': { type: 'boolean', default: false },
+  'max-objects': { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  json: { type: 'boolean', default: false },
+  verify: { type: 'boolean', default: false },
+  'full-build': { type: 'boolean', default: false },
+  'oot-module': { type: 'string' },
+  sourcerpm: { type: 'string', short: 'r' },
+  'oot-module-src': { type: 'string' },
+  target: { type: 'string', short: 't', multiple: true, default: [] as string[] },
+  check: { type: 'string', multiple: true, default: [] as string[] },
+  version: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+function positiveInteger(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value > 0))
+    throw new UsageError(`${option} takes a positive whole number`);
+  return value;
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** Options that only make sense together, or not at all together. */
+function checkCombinations(values: Values, positionals: string[]): void {
+  if (values.sourcerpm !== undefined && values.sourcedir !== undefined) {
+    throw new UsageError('-r/--sourcerpm and -s/--sourcedir are two different sources', {
+      hint: 'give one of them',
+    });
+  }
+  if ((values['oot-module'] === undefined) !== (values['oot-module-src'] === undefined)) {
+    throw new UsageError('--oot-module and --oot-module-src go together', {
+      hint: 'the built .ko and the directory it was built from (make -C TREE M=DIR)',
+    });
+  }
+  if (values.target.length > 0 && !values['full-build'])
+    throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
+  if (values.check.length > 0 && !values.verify)
+    throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
+  if (positionals.length === 0)
+    throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
+}
+
+function targetSpec(values: Values): TargetSpec {
+  const fullBuild = values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {};
+  if (values.sourcedir !== undefined) {
+    return {
+      kind: 'tree',
+      sourceDir: values.sourcedir,
+      ...(values.config ? { config: values.config } : {}),
+      ...(values.vmlinux ? { vmlinux: values.vmlinux } : {}),
+      ...fullBuild,
+    };
+  }
+  return {
+    kind: 'distro',
+    ...(values.distro !== undefined ? { distro: values.distro } : {}),
+    ...(values.archversion !== undefined ? { release: values.archversion } : {}),
+    ...(values.sourcerpm !== undefined ? { sourceRpm: values.sourcerpm } : {}),
+    ...fullBuild,
+  };
+}
+
+/** Parses kpatch-build's arguments; throws UsageError (or parseArgs' own errors) on bad ones. */
+export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd()): KpatchBuildCommand {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  checkCombinations(values, positionals);
+  const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
+  const jobs = positiveInteger(values.jobs, '-j/--jobs');
+  const oot = values['oot-module'];
+  const ootSrc = values['oot-module-src'];
+  return {
+    kind: 'build',
+    target: targetSpec(values),
+    job: {
+      patches: positionals,
+      name: livepatchModuleName(positionals, values.name),
+      outputDir: resolve(cwd, values.output ?? '.'),
+      replace: !values['non-replace'],
+      skipCleanup: values['skip-cleanup'],
+      skipCompilerCheck: values['skip-compiler-check'],
+      keepWorkDir: values.debug,
+      ...(oot && ootSrc ? { ootModule: { ko: oot, sourceDir: ootSrc } } : {}),
+    },
+    ...(jobs ? { jobs } : {}),
+    ...(maxObjects ? { maxObjects } : {}),
+    debug: values.debug,
+    json: values.json,
+    verify: values.verify,
+    checks: values.check,
+  };
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { parseKpatchBuildArgs } from '../../src/cli/kpatch-build-options.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('parseKpatchBuildArgs', () => {
+  it.each([
+    [['--check', 'true', 'x.patch'], /--check is used by --verify/],
+    [['-j', '0', 'x.patch'], /-j\/--jobs takes a positive whole number/],
+    [['--max-objects', '1.5', 'x.patch'], /--max-objects takes a positive whole number/],
+    [[], /no patch given/],
+    [
+      ['-s', '.', '-r', 'kernel.src.rpm', 'x.patch'],
+      /-r\/--sourcerpm and -s\/--sourcedir are two different sources/,
+    ],
+    [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
+    [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
+    [['-n', '', 'x.patch'], /the module name is empty/],
+  ])('refuses %j with a UsageError', (args, message) => {
+    expect(() => parseKpatchBuildArgs(args)).toThrow(UsageError);
+    expect(() => parseKpatchBuildArgs(args)).toThrow(message);
+  });
+
+  it('leaves unknown options to parseArgs (runCli words them as usage errors)', () => {
+    expect(() => parseKpatchBuildArgs(['--bogus', 'x.patch'])).toThrow(/Unknown option '--bogus'/);
+  });
+
+  it.each([
+    [['-h', 'x.patch'], { kind: 'help' }],
+    [['--version'], { kind: 'version' }],
+  ])('%j is %j', (args, command) => {
+    expect(parseKpatchBuildArgs(args)).toEqual(command);
+  });
+
+  it('reads -s DIR with its options into a tree target and a job', () => {
+    const args = [
+      '-s',
+      'linux',
+      '-c',
+      'my.config',
+      '-v',
+      'vmlinux.dbg',
+      '-n',
+      'fix',
+      '-o',
+      'out',
+      '-R',
+      '-d',
+    ];
+    const command = parseKpatchBuildArgs(
+      [...args, '--skip-cleanup', '-j', '3', '--max-objects', '9', 'a.patch', 'b.patch'],
+      '/w',
+    );
+    expect(command).toEqual({
+      kind: 'build',
+      target: { kind: 'tree', sourceDir: 'linux', config: 'my.config', vmlinux: 'vmlinux.dbg' },
+      job: {
+        patches: ['a.patch', 'b.patch'],
+        name: 'fix',
+        outputDir: '/w/out',
+        replace: false,
+        skipCleanup: true,
+        skipCompilerCheck: false,
+        keepWorkDir: true,
+      },
+      jobs: 3,
+      maxObjects: 9,
+      debug: true,
+      json: false,
+      verify: false,
+      checks: [],
+    });
+  });
+
+  it('reads a distro release, -r, --full-build -t, the out-of-tree module and --verify --check', () => {
+    const command = parseKpatchBuildArgs(
+      [
+        '--distro',
+        'fedora',
+        '-a',
+        '6.5.6-300.fc39.x86_64',
+        '-r',
+        'k.src.rpm',
+        '--full-build',
+        '-t',
+        'vmlinux',
+        '-t',
+        'modules',
+        '--oot-module',
+        'm.ko',
+        '--oot-module-src',
+        'm',
+        '--verify',
+        '--check',
+        'true',
+        '--json',
+        'dir/fix-1.patch',
+      ],
+      '/w',
+    );
+    expect(command).toMatchObject({
+      kind: 'build',
+      target: {
+        kind: 'distro',
+        distro: 'fedora',
+        release: '6.5.6-300.fc39.x86_64',
+        sourceRpm: 'k.src.rpm',
+        fullBuild: true,
+        buildTargets: ['vmlinux', 'modules'],
+      },
+      job: {
+        name: 'livepatch-fix-1',
+        outputDir: '/w',
+        replace: true,
+        ootModule: { ko: 'm.ko', sourceDir: 'm' },
+      },
+      json: true,
+      verify: true,
+      checks: ['true'],
+    });
+    expect(command).not.toHaveProperty('jobs');
+    expect(command).not.toHaveProperty('maxObjects');
+  });
+
+  it('leaves the distro and release to the target resolver when not given', () => {
+    expect(parseKpatchBuildArgs(['x.patch'])).toMatchObject({ target: { kind: 'distro' } });
+    expect(parseKpatchBuildArgs(['x.patch'])).not.toHaveProperty('target.distro');
+  });
+});

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PatchError } from '../../../src/errors.js';
+import { recordTouchedObjects, testPatchFiles } from '../../../src/pipeline/steps/compile-steps.js';
+import { filePatch, makeTree, NUMBERED, replaceLines, writePatch } from '../../patch/support.js';
+import { fakeJob, fakeRun, fakeTarget, recordingContext, recordingToolchain } from '../support.js';
+
+describe('recordTouchedObjects', () => {
+  it('has kbuild compile just the touched .c files of a prepared tree, through the target toolchain', async () => {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED, 'mm/memory.c': NUMBERED });
+    const toolchain = recordingToolchain();
+    await recordTouchedObjects(fakeRun(fakeTarget(tree, { toolchain })), [
+      'fs/proc/cmdline.c',
+      'mm/memory.c',
+    ]);
+    expect(toolchain.makes.map((m) => [m.dir, m.args])).toEqual([
+      [tree, ['-j2', 'fs/proc/cmdline.o', 'mm/memory.o']],
+    ]);
+    expect(toolchain.makes[0]?.logFile).toBe(join(tree, '.kpatch-build-objects.log'));
+  });
+
+  it('compiles nothing in a tree that has its records (built, or fully built once)', async () => {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
+    const toolchain = recordingToolchain();
+    await recordTouchedObjects(fakeRun(fakeTarget(tree, { toolchain, touched: 'recorded' })), [
+      'fs/proc/cmdline.c',
+      'include/linux/fs.h',
+    ]);
+    expect(toolchain.makes).toEqual([]);
+  });
+
+  it('refuses a header change in a prepared tree, naming the header, the target and --full-build', async () => {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
+    const toolchain = recordingToolchain();
+    const run = fakeRun(fakeTarget(tree, { toolchain }));
+    const error = await recordTouchedObjects(run, ['fs/proc/cmdline.c', 'include/linux/fs.h']).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PatchError);
+    expect((error as PatchError).message).toBe('the patch changes include/linux/fs.h, not only .c files');
+    expect((error as PatchError).hint).toMatch(/--full-build \(builds Fake kernel 1\.0 once/);
+    expect(toolchain.makes).toEqual([]);
+  });
+});
+
+describe('testPatchFiles', () => {
+  it('names the touched files and announces the phase', async () => {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
+    const patch = await writePatch(
+      tree,
+      'p.patch',
+      filePatch('fs/proc/cmdline.c', NUMBERED, replaceLines(NUMBERED, { 5: 'changed' })),
+    );
+    const ctx = recordingContext();
+    const touched = await testPatchFiles(fakeRun(fakeTarget(tree), ctx, fakeJob({ patches: [patch] })));
+    expect(touched).toEqual(['fs/proc/cmdline.c']);
+    expect(ctx.events).toEqual([{ kind: 'phase', message: 'Testing patch file(s)' }]);
+  });
+
+  it('throws the patch test error when a hunk does not apply', async () => {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
+    const other = replaceLines(NUMBERED, { 5: 'something else' });
+    const patch = await writePatch(
+      tree,
+      'p.patch',
+      filePatch('fs/proc/cmdline.c', other, replaceLines(other, { 5: 'changed' })),
+    );
+    const run = fakeRun(fakeTarget(tree), recordingContext(), fakeJob({ patches: [patch] }));
+    await expect(testPatchFiles(run)).rejects.toBeInstanceOf(PatchError);
+  });
+});
