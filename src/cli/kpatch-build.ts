@@ -1,7 +1,7 @@
 import { release as osRelease } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { debianLayout } from '../distro/debian-layout.js';
+import { debianLayout, suiteData } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import { distroAdapter } from '../distro/distro-adapters.js';
 import { releaseFromSrpm } from '../distro/local-srpm.js';
@@ -14,6 +14,7 @@ import { buildForDebian } from '../pipeline/build-for-debian.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
+import { debianArchiveConfig, setDebianArchiveOverrides } from '../source/debian-mirrors.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
 import { printVerifyResult } from './print-verify-result.js';
@@ -32,9 +33,14 @@ fetched and prepared once (cached), and no kernel build is needed: Debian, Ubunt
 RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of
 vmlinux or of the distro's modules (headers too after --full-build).
 
-  -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
+  -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.12.118+deb13-amd64,
+                            6.1.0-57-amd64, 7.2.12+deb14-amd64 (-cloud-amd64, -rt-amd64) or latest
                             (Debian), 5.15.0-91-generic (Ubuntu), 6.5.6-300.fc39.x86_64 (Fedora),
                             5.14.0-362.el9.x86_64 (RHEL family)
+  --suite SUITE             Debian: bookworm, trixie, forky or sid (default: the suite whose release
+                            names match -a, else the host's); -a latest is that suite's newest kernel
+  --ignore-valid-until      Debian: accept an archive Release file past its Valid-Until (testing's
+                            often is), as apt's Acquire::Check-Valid-Until=false
   --distro NAME             the target's distro (default: from /etc/os-release): debian, ubuntu,
                             fedora, centos, almalinux, rocky, ol (mirror: $KPATCH_MIRROR_<NAME>)
   -r, --sourcerpm SRPM      RPM distros: build from this kernel SRPM instead of the release's own
@@ -99,7 +105,8 @@ async function buildForDistroRelease(
     distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
     return buildForAdapterDistro({ ...common, distro: 'ubuntu', release });
   }
-  if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
+  // Refuses a non-Debian release name (or one of another suite than --suite), with a hint.
+  if (release !== 'latest') debianLayout(release, debianArchiveConfig().suite);
   return buildForDebian({ ...common, release });
 }
 
@@ -142,6 +149,8 @@ export async function main(argv: string[]): Promise<number> {
       'full-build': { type: 'boolean', default: false },
       'oot-module': { type: 'string' },
       sourcerpm: { type: 'string', short: 'r' },
+      suite: { type: 'string' },
+      'ignore-valid-until': { type: 'boolean', default: false },
       'oot-module-src': { type: 'string' },
       target: { type: 'string', short: 't', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
@@ -173,6 +182,18 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
+  if (values.suite !== undefined || values['ignore-valid-until']) {
+    if (values.sourcedir !== undefined || detectDistro(values.distro) !== 'debian') {
+      throw new UsageError('--suite and --ignore-valid-until are for Debian targets', {
+        hint: 'add --distro debian, or leave them out',
+      });
+    }
+    if (values.suite !== undefined) suiteData(values.suite); // refuses an unknown suite, naming the known
+    setDebianArchiveOverrides({
+      ...(values.suite !== undefined ? { suite: values.suite } : {}),
+      ...(values['ignore-valid-until'] ? { ignoreValidUntil: true } : {}),
+    });
+  }
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const name = livepatchModuleName(positionals, values.name);

@@ -38,8 +38,8 @@ beforeAll(async () => {
   otherKey = await makeSigningKey(join(keyDir, 'other'), 'someone else');
 });
 afterAll(async () => {
-  await stopAgent(key);
-  await stopAgent(otherKey);
+  // Agents of keys made before a failure too: never leave a gpg-agent behind.
+  for (const k of [key, otherKey]) if (k) await stopAgent(k);
   const { rm } = await import('node:fs/promises');
   await rm(keyDir, { recursive: true, force: true });
 });

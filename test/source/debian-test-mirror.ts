@@ -43,7 +43,18 @@ export async function makeSigningKey(dir: string, name = 'kpatch-build test arch
   await mkdir(home, { recursive: true, mode: 0o700 });
   const gpg = (args: string[]) =>
     execa('gpg', ['--homedir', home, '--batch', ...args], { encoding: 'buffer' });
-  await gpg(['--passphrase', '', '--quick-gen-key', `${name} <test@invalid>`, 'ed25519', 'sign', 'never']);
+  await gpg([
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    `${name} <test@invalid>`,
+    'ed25519',
+    'sign',
+    'never',
+  ]).catch(async (error: unknown) => {
+    await execa('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { reject: false });
+    throw error;
+  });
   const listing = Buffer.from((await gpg(['--list-secret-keys', '--with-colons'])).stdout).toString();
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
   if (!fingerprint) throw new Error(`gpg made no key in ${home}: ${listing}`);
