@@ -119,6 +119,19 @@ export async function latestSuiteRelease(
   });
 }
 
+/** "releases trixie carries today: …" — those of the release's flavour, newest 8. */
+export async function carriedReleasesHint(
+  release: string,
+  suite: string,
+  options: ArchiveOptions = {},
+): Promise<string> {
+  const flavour = debianLayout(release, suite).flavour;
+  const carried = (await listSuiteReleases(suite, options)).filter(
+    (r) => debianLayout(r, suite).flavour === flavour,
+  );
+  return `releases ${suite} carries today: ${carried.slice(-8).join(', ') || 'none'}${carried.length > 8 ? ' (newest 8)' : ''}`;
+}
+
 export interface ResolvedDebianRelease {
   release: string;
   suite: string;
@@ -153,13 +166,9 @@ export async function resolveDebianPackages(
   const image = index.packages.get(layout.imagePackage)?.[0];
   const missing = [layout.imagePackage, ...layout.headerPackages].filter((n) => !index.packages.has(n));
   if (!image || missing.length > 0) {
-    const carried = await listSuiteReleases(layout.suite, options);
-    const sameFlavour = carried.filter((r) => debianLayout(r, layout.suite).flavour === layout.flavour);
     throw new DistroError(
       `${layout.suite} does not carry ${release}: ${missing.join(', ')} not in ${index.pockets.map((p) => p.split(' ')[1]).join(', ')}`,
-      {
-        hint: `releases ${layout.suite} carries today: ${sameFlavour.slice(-8).join(', ') || 'none'}${sameFlavour.length > 8 ? ' (newest 8)' : ''}`,
-      },
+      { hint: await carriedReleasesHint(release, layout.suite, options) },
     );
   }
   const headers = layout.headerPackages.map((name) => pick(index, name, image.version) as ArchivePackage);

@@ -9,7 +9,7 @@
  */
 
 import { debianData, hostDebianSuite, suiteOfRelease } from '../distro/debian-layout.js';
-import { loadDebianSuite } from '../distro/debian-suite-index.js';
+import { carriedReleasesHint, loadDebianSuite } from '../distro/debian-suite-index.js';
 import { SourceError } from '../errors.js';
 import { abortError } from './abort.js';
 import type { ArchiveOptions, ArchivePackage } from './debian-archive.js';
@@ -38,10 +38,16 @@ export interface AptOptions extends Pick<ArchiveOptions, 'cacheDir' | 'config'> 
 /** Debian package names (policy §5.6.1), optionally with =version. */
 const PACKAGE_ARG = /^([a-z0-9][a-z0-9+.-]*)(?:=([A-Za-z0-9.+~:-]+))?$/;
 
+/** The kernel release a package name carries (linux-image-6.12.118+deb13-amd64-unsigned), if any. */
+function releaseInName(name: string): string | undefined {
+  const release = /^linux-(?:image|headers)-(.+?)(?:-unsigned|-dbg)?$/.exec(name)?.[1];
+  return release && suiteOfRelease(release) ? release : undefined;
+}
+
 /** The suite a package name points at: a release inside it (+deb13 → trixie), else its kernel series. */
 export function suiteOfPackage(name: string): string | undefined {
   const data = debianData();
-  const release = /^linux-(?:image|headers)-(.+?)(?:-unsigned|-dbg)?$/.exec(name)?.[1];
+  const release = releaseInName(name);
   const byRelease = release ? suiteOfRelease(release, data) : undefined;
   if (byRelease && release && !/^\d+\.\d+\.\d+-\d+-/.test(release)) return byRelease;
   const series = /^linux-(?:source|kbuild|headers)-(\d+\.\d+)(?:[.-]|$)/.exec(name)?.[1];
@@ -77,12 +83,13 @@ export async function aptPackageUris(
     return { name: match[1] ?? '', version: match[2] };
   });
   const config = options.config ?? debianArchiveConfig();
+  // Packages of one kernel release belong to the suite its name says; other names may be in any suite.
+  const release = wanted.map((w) => releaseInName(w.name)).find(Boolean);
   const candidates = [
     options.suite,
     config.suite,
     ...wanted.map((w) => suiteOfPackage(w.name)),
-    hostDebianSuite(),
-    ...debianData().suiteOrder,
+    ...(release ? [] : [hostDebianSuite(), ...debianData().suiteOrder]),
   ].filter((s): s is string => s !== undefined);
   const archive = {
     config,
@@ -106,6 +113,17 @@ export async function aptPackageUris(
       index.packages.get(name)?.find((p) => version === undefined || p.version === version),
     );
     if (found.every((p) => p !== undefined)) return (found as ArchivePackage[]).map(toAptUri);
+  }
+  const [first] = searched;
+  if (release && first && searched.length === 1) {
+    const index = await loadDebianSuite(first, archive);
+    const missing = wanted.filter(
+      (w) => !index.packages.get(w.name)?.some((p) => !w.version || p.version === w.version),
+    );
+    throw new SourceError(
+      `${first} does not carry ${release}: ${missing.map((w) => w.name).join(', ')} not in ${index.pockets.map((p) => p.split(' ')[1]).join(', ')}`,
+      { hint: await carriedReleasesHint(release, first, archive) },
+    );
   }
   throw new SourceError(`${packages.join(', ')}: not all in any Debian suite's archive index`, {
     hint:

@@ -287,5 +287,16 @@ describe('Debian archive client on a signed loopback mirror', () => {
       /^trixie does not carry 6\.12\.99\+deb13-amd64: linux-image-6\.12\.99\+deb13-amd64-unsigned/,
     );
     expect(error.hint).toBe('releases trixie carries today: 6.12.117+deb13-amd64, 6.12.118+deb13-amd64');
+    // The same through the package fetcher the Debian flow uses: only trixie is searched for +deb13 names.
+    const viaFetch = await failure(
+      fetchDebPackages(['linux-image-6.12.99+deb13-amd64-unsigned', 'linux-kbuild-6.12.99+deb13'], {
+        cacheDir,
+        apt: { config },
+      }),
+    );
+    expect(viaFetch.message).toBe(
+      'trixie does not carry 6.12.99+deb13-amd64: linux-image-6.12.99+deb13-amd64-unsigned, linux-kbuild-6.12.99+deb13 not in trixie, trixie-security',
+    );
+    expect(viaFetch.hint).toBe(error.hint);
   });
 });
