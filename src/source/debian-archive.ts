@@ -2,7 +2,7 @@
  * The tool's own client for a Debian archive (no apt on the host needed, any suite from any host):
  *   dists/<suite>/InRelease   fetched, its signature checked with gpgv against the configured keyrings
  *                             (inrelease-signature.ts), its Release text parsed and checked: the suite it
- *                             names, Valid-Until, not older than the copy cached before (no rollback);
+ *                             names, Valid-Until; one older than the copy cached before never replaces it;
  *   <component>/binary-<arch>/Packages.xz   fetched by hash (by-hash/SHA256/<digest> when the Release
  *                             file allows it, so a mirror update cannot race us), its size and SHA256
  *                             checked against the Release file before it is kept;
@@ -130,12 +130,9 @@ export async function openSuite(
       try {
         const { signers, ...release } = await readVerified(fresh, url, suite, config, options);
         const previous = cachedAt === undefined ? undefined : await fromCache().catch(() => undefined);
-        if (previous && release.date < previous.release.date) {
-          throw new SourceError(
-            `${url} is dated ${new Date(release.date).toISOString()}, older than the copy fetched before (${new Date(previous.release.date).toISOString()})`,
-            { hint: 'the mirror serves an old Release file (stale or replayed): try another mirror' },
-          );
-        }
+        // An older Release than the verified one we have (a lagging CDN node, or a replay) never replaces
+        // it: the newer copy stays in use while it is valid.
+        if (previous && release.date < previous.release.date) return previous;
         await rename(fresh, file);
         return { mirror, suite, release, signers };
       } finally {
