@@ -8,6 +8,7 @@ import {
   listSuiteReleases,
   resolveDebianPackages,
 } from '../../src/distro/debian-suite-index.js';
+import { fetchDebianRelease } from '../../src/distro/fetch-debian-release.js';
 import { ChecksumError, KpatchError } from '../../src/errors.js';
 import { aptPackageUris } from '../../src/source/apt-uris.js';
 import { openSuite, readPackagesIndex } from '../../src/source/debian-archive.js';
@@ -159,6 +160,31 @@ describe('Debian archive client on a signed loopback mirror', () => {
     const before = mirror.requests.filter((r) => r.endsWith('/InRelease')).length;
     await openSuite(mirror.url, 'trixie', { config, cacheDir });
     expect(mirror.requests.filter((r) => r.endsWith('/InRelease')).length).toBe(before);
+  });
+
+  it('fetchDebianRelease: the parts of a release asked for, verified; refused when its source is gone', async () => {
+    const { config, cacheDir, suites } = await trixieMirror((all) => {
+      const trixie = all[0];
+      if (trixie) trixie.packages = trixie.packages.filter((p) => p.name !== 'linux-source-6.12');
+    });
+    const { resolved, files } = await fetchDebianRelease('6.12.118+deb13-amd64', ['headers', 'source'], {
+      cacheDir,
+      config,
+    });
+    expect(files.map((f) => `${f.package}=${f.version}`)).toEqual([
+      'linux-headers-6.12.118+deb13-amd64=6.12.118-1',
+      'linux-headers-6.12.118+deb13-common=6.12.118-1',
+      'linux-kbuild-6.12.118+deb13=6.12.118-1',
+      'linux-source-6.12=6.12.118-1',
+    ]);
+    for (const f of files) {
+      expect(await readFile(f.path)).toEqual(suites[1]?.packages.find((p) => p.name === f.package)?.body);
+    }
+    expect(resolved.image.package).toBe('linux-image-6.12.118+deb13-amd64-unsigned');
+    const error = await failure(fetchDebianRelease('6.12.117+deb13-amd64', ['source'], { cacheDir, config }));
+    expect(error.message).toBe(
+      "linux-source-6.12 6.12.117-1 (the source of 6.12.117+deb13-amd64) is no longer in trixie's archive",
+    );
   });
 
   it('refuses an InRelease whose signed text was changed, and caches nothing of it', async () => {
