@@ -9,6 +9,7 @@ import {
   listSuiteReleases,
   resolveDebianPackages,
 } from '../../src/distro/debian-suite-index.js';
+import { prepareDebianTarget } from '../../src/distro/prepare-debian-target.js';
 import { KpatchError } from '../../src/errors.js';
 import { aptPackageUris } from '../../src/source/apt-uris.js';
 import { extractDeb, readDebControl } from '../../src/source/deb.js';
@@ -119,5 +120,30 @@ describe('the Debian archive client against the real Debian archive', () => {
       expect(opened?.signers.length, suite).toBeGreaterThan(0);
       expect(opened?.release.files.get('main/binary-amd64/Packages.xz')?.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
+  });
+});
+
+describe("trixie's kernel prepared as a target from this (bookworm) host", () => {
+  it('unpacks image, headers and kbuild of the verified packages: usr/lib/modules with .ko.xz, IBT config, kallsyms', async () => {
+    const release = await latestSuiteRelease('trixie');
+    const target = await prepareDebianTarget(release);
+    expect(target.release).toBe(release);
+    expect(target.packageVersion).toBe((await resolveDebianPackages(release)).packageVersion);
+    expect(target.modulesDir).toMatch(new RegExp(`/usr/lib/modules/${release.replaceAll('+', '\\+')}$`));
+    const modules = await execa('find', [target.modulesDir ?? '', '-name', '*.ko.xz']);
+    expect(modules.stdout.split('\n').length).toBeGreaterThan(1000);
+    expect(await readFile(target.config, 'utf8')).toMatch(/^CONFIG_X86_KERNEL_IBT=y$/m);
+    // The headers tree points into the cache, and builds against kbuild-<abi>'s scripts.
+    const makefile = await readFile(join(target.buildDir, 'Makefile'), 'utf8');
+    expect(makefile).toContain(
+      `${target.buildDir.replace(/linux-headers-.*$/, '')}linux-headers-${release.replace(/-amd64$/, '')}-common/Makefile`,
+    );
+    expect(await readFile(join(target.buildDir, 'Module.symvers'), 'utf8')).toMatch(
+      /\tvmlinux\tEXPORT_SYMBOL/,
+    );
+    // Symbols from /proc/kallsyms of the image booted in qemu: a 6.12 kernel's.
+    const kallsyms = await readFile(target.symbols.path, 'utf8');
+    expect(kallsyms).toMatch(/ t cmdline_proc_show$/m);
+    expect(kallsyms).toMatch(/ t __pfx_cmdline_proc_show$/m);
   });
 });
