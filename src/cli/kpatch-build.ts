@@ -1,7 +1,8 @@
 import { release as osRelease } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { debianLayout, suiteData } from '../distro/debian-layout.js';
+import { applyDebianArchiveOptions } from '../distro/debian-archive-options.js';
+import { debianLayout } from '../distro/debian-layout.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import { distroAdapter } from '../distro/distro-adapters.js';
 import { releaseFromSrpm } from '../distro/local-srpm.js';
@@ -14,7 +15,6 @@ import { buildForDebian } from '../pipeline/build-for-debian.js';
 import type { BuildEvent, TreeBuildResult } from '../pipeline/build-from-tree.js';
 import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
-import { debianArchiveConfig, setDebianArchiveOverrides } from '../source/debian-mirrors.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
 import { printVerifyResult } from './print-verify-result.js';
@@ -105,8 +105,7 @@ async function buildForDistroRelease(
     distroAdapter(id).parseRelease(release); // refuses a non-Ubuntu release name (or "latest"), with a hint
     return buildForAdapterDistro({ ...common, distro: 'ubuntu', release });
   }
-  // Refuses a non-Debian release name (or one of another suite than --suite), with a hint.
-  if (release !== 'latest') debianLayout(release, debianArchiveConfig().suite);
+  if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   return buildForDebian({ ...common, release });
 }
 
@@ -182,18 +181,12 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
-  if (values.suite !== undefined || values['ignore-valid-until']) {
-    if (values.sourcedir !== undefined || detectDistro(values.distro) !== 'debian') {
-      throw new UsageError('--suite and --ignore-valid-until are for Debian targets', {
-        hint: 'add --distro debian, or leave them out',
-      });
-    }
-    if (values.suite !== undefined) suiteData(values.suite); // refuses an unknown suite, naming the known
-    setDebianArchiveOverrides({
-      ...(values.suite !== undefined ? { suite: values.suite } : {}),
-      ...(values['ignore-valid-until'] ? { ignoreValidUntil: true } : {}),
-    });
-  }
+  applyDebianArchiveOptions({
+    suite: values.suite,
+    ignoreValidUntil: values['ignore-valid-until'],
+    distro: values.distro,
+    sourceDir: values.sourcedir,
+  });
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const name = livepatchModuleName(positionals, values.name);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DistroError, UsageError } from '../errors.js';
+import { debianArchiveConfig } from '../source/debian-mirrors.js';
 import { expandTemplate, loadDistroData } from './distro-data.js';
 
 export interface DebianPocket {
@@ -90,21 +91,22 @@ export function hostDebianSuite(osRelease = '/etc/os-release'): string | undefin
 }
 
 /**
- * The layout of `release` under the rules of `suite` (default: the suite whose release names look like
- * it — 6.1.0-57-amd64 bookworm, +deb13 trixie, +deb14 forky).
+ * The layout of `release` under the rules of `suite` (default: --suite, else the suite whose release
+ * names look like it — 6.1.0-57-amd64 bookworm, +deb13 trixie, +deb14 forky).
  */
 export function debianLayout(release: string, suite?: string): DebianLayout {
   const data = debianData();
-  const name = suite ?? suiteOfRelease(release, data);
+  const chosen = suite ?? debianArchiveConfig().suite;
+  const name = chosen ?? suiteOfRelease(release, data);
   const rules = name ? suiteData(name, data) : undefined;
   const match = rules ? new RegExp(rules.releasePattern).exec(release) : undefined;
   if (!name || !rules || !match?.groups) {
-    const other = suite ? suiteOfRelease(release, data) : undefined;
+    const other = chosen ? suiteOfRelease(release, data) : undefined;
     throw new DistroError(
-      suite && other
-        ? `"${release}" is a ${other} kernel release, not one of ${suite}`
+      chosen && other
+        ? `"${release}" is a ${other} kernel release, not one of ${chosen}`
         : `"${release}" is not a Debian kernel release name`,
-      { hint: suite && other ? `drop --suite, or pass --suite ${other}` : releaseHint(data) },
+      { hint: chosen && other ? `drop --suite, or pass --suite ${other}` : releaseHint(data) },
     );
   }
   const flavour = match.groups.flavour ?? '';
