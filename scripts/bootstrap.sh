@@ -46,8 +46,9 @@ fi
 SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
 # Installing needs package lists; Debian targets themselves are read from the archive by the tool's own
 # client (not apt), and test/e2e/debian-archive.test.ts compares its answers with this host's apt.
-if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-  echo "bootstrap: apt-get update (no package lists yet)"
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null ||
+  [[ -z $(find /var/lib/apt/lists -maxdepth 0 -mmin -1440 2>/dev/null) ]]; then
+  echo "bootstrap: apt-get update (no package lists yet, or older than a day)"
   $SUDO apt-get update -qq
   updated=1
 fi
