@@ -29,6 +29,12 @@ declare -A NEED=(
   [createrepo_c]=createrepo-c
   # create-diff-object tests on clang-built objects (LLVM=1 kernels)
   [clang]=clang
+  # the Debian archive client (src/source/debian-archive.ts): InRelease checked with gpgv against the
+  # archive keyring; its tests sign a loopback mirror with a key gpg makes
+  [gpgv]=gpgv
+  [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
+  [gpg]=gnupg
+  [gpgconf]=gpgconf
 )
 missing=()
 for probe in "${!NEED[@]}"; do
@@ -40,9 +46,11 @@ if [[ -e /bin/busybox ]] && ! file -L /bin/busybox 2>/dev/null | grep -q 'static
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 fi
 SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-# Target kernels are resolved with apt (apt-cache depends, apt-get download --print-uris): it needs lists.
-if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-  echo "bootstrap: apt-get update (no package lists yet)"
+# Installing needs package lists; Debian targets themselves are read from the archive by the tool's own
+# client (not apt), and test/e2e/debian-archive.test.ts compares its answers with this host's apt.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null ||
+  [[ -z $(find /var/lib/apt/lists -maxdepth 0 -mmin -1440 2>/dev/null) ]]; then
+  echo "bootstrap: apt-get update (no package lists yet, or older than a day)"
   $SUDO apt-get update -qq
   updated=1
 fi

@@ -25,6 +25,8 @@ export type KpatchBuildCommand =
       json: boolean;
       verify: boolean;
       checks: string[];
+      /** --suite and --ignore-valid-until, put into effect by applyDebianArchiveOptions. */
+      debianArchive: { suite?: string; ignoreValidUntil: boolean };
     };
 
 const OPTIONS = {
@@ -47,6 +49,8 @@ const OPTIONS = {
   'oot-module': { type: 'string' },
   sourcerpm: { type: 'string', short: 'r' },
   'oot-module-src': { type: 'string' },
+  suite: { type: 'string' },
+  'ignore-valid-until': { type: 'boolean', default: false },
   target: { type: 'string', short: 't', multiple: true, default: [] as string[] },
   check: { type: 'string', multiple: true, default: [] as string[] },
   version: { type: 'boolean', default: false },
@@ -132,5 +136,9 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
     json: values.json,
     verify: values.verify,
     checks: values.check,
+    debianArchive: {
+      ...(values.suite !== undefined ? { suite: values.suite } : {}),
+      ignoreValidUntil: values['ignore-valid-until'],
+    },
   };
 }

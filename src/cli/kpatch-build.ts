@@ -1,3 +1,4 @@
+import { applyDebianArchiveOptions } from '../distro/debian-archive-options.js';
 import { VerifyFailedError } from '../errors.js';
 import { buildContext, DEFAULT_MAX_OBJECTS } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
@@ -21,9 +22,14 @@ fetched and prepared once (cached), and no kernel build is needed: Debian, Ubunt
 RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of
 vmlinux or of the distro's modules (headers too after --full-build).
 
-  -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.1.0-56-amd64 or latest
+  -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.12.118+deb13-amd64,
+                            6.1.0-57-amd64, 7.2.12+deb14-amd64 (-cloud-amd64, -rt-amd64) or latest
                             (Debian), 5.15.0-91-generic (Ubuntu), 6.5.6-300.fc39.x86_64 (Fedora),
                             5.14.0-362.el9.x86_64 (RHEL family)
+  --suite SUITE             Debian: bookworm, trixie, forky or sid (default: the suite whose release
+                            names match -a, else the host's); -a latest is that suite's newest kernel
+  --ignore-valid-until      Debian: accept an archive Release file past its Valid-Until (testing's
+                            often is), as apt's Acquire::Check-Valid-Until=false
   --distro NAME             the target's distro (default: from /etc/os-release): debian, ubuntu,
                             fedora, centos, almalinux, rocky, ol (mirror: $KPATCH_MIRROR_<NAME>)
   -r, --sourcerpm SRPM      RPM distros: build from this kernel SRPM instead of the release's own
@@ -78,6 +84,11 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
+  applyDebianArchiveOptions({
+    ...command.debianArchive,
+    distro: command.target.kind === 'distro' ? command.target.distro : undefined,
+    sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
+  });
   const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });

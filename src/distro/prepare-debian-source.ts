@@ -284,7 +284,7 @@ export async function prepareDebianSource(
       if (stamp?.packageVersion !== target.packageVersion || !(await exists(join(tree, 'Makefile')))) {
         progress(`downloading ${layout.sourcePackage}`);
         const [deb] = await timed('fetch', () =>
-          fetchDebPackages([layout.sourcePackage], {
+          fetchDebPackages([`${layout.sourcePackage}=${target.packageVersion}`], {
             cacheDir: cache,
             ...signalOpt,
             ...(options.onDownload ? { onProgress: options.onDownload } : {}),

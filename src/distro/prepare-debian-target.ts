@@ -98,7 +98,13 @@ export async function prepareDebianTarget(
       debs.map((d) => d.path),
       root,
       {
-        filter: ['boot/**', 'lib/modules/**', 'usr/src/**', 'usr/lib/linux-kbuild-*/**'],
+        filter: [
+          'boot/**',
+          'lib/modules/**',
+          'usr/lib/modules/**',
+          'usr/src/**',
+          'usr/lib/linux-kbuild-*/**',
+        ],
         replace: true,
         ...(options.signal ? { signal: options.signal } : {}),
       },

@@ -1,32 +1,27 @@
-import { execa } from 'execa';
-import { DistroError } from '../errors.js';
-import { debianData } from './debian-layout.js';
+/**
+ * A Debian release spec to a release name: a named release stays itself; "latest" is the release the
+ * linux-image-amd64 metapackage of the suite points at today, read from the suite's verified archive
+ * indexes (not the host's apt lists, so any suite from any host). The suite: --suite, else the host's
+ * (a bookworm host's "latest" is bookworm's newest kernel), else the first suite of distro/debian.json.
+ */
+import type { ArchiveOptions } from '../source/debian-archive.js';
+import { debianArchiveConfig } from '../source/debian-mirrors.js';
+import { debianData, hostDebianSuite, suiteOfRelease } from './debian-layout.js';
+import { latestSuiteRelease } from './debian-suite-index.js';
 
-/** Reads which release a metapackage points at from `apt-cache depends` output. */
-export function parseLatestRelease(aptCacheDepends: string, metapackage: string, pattern: string): string {
-  const re = new RegExp(pattern);
-  for (const line of aptCacheDepends.split('\n')) {
-    const m = /^\s*Depends:\s*(\S+)/.exec(line);
-    const release = m?.[1] ? re.exec(m[1])?.[1] : undefined;
-    if (release) return release;
-  }
-  throw new DistroError(`apt-cache depends ${metapackage} names no kernel image package`, {
-    hint: 'run apt-get update, or name the release: --target debian:<release>',
-  });
+/** The suite a release resolves in: --suite, else the one its name belongs to, else the host's. */
+export function debianSuiteFor(release: string, options: ArchiveOptions = {}): string {
+  const config = options.config ?? debianArchiveConfig();
+  return (
+    config.suite ??
+    (release === 'latest' ? undefined : suiteOfRelease(release)) ??
+    hostDebianSuite() ??
+    debianData().suiteOrder[0] ??
+    'bookworm'
+  );
 }
 
-/** "latest" is the release the linux-image-amd64 metapackage depends on today. */
-export async function resolveDebianRelease(release: string): Promise<string> {
+export async function resolveDebianRelease(release: string, options: ArchiveOptions = {}): Promise<string> {
   if (release !== 'latest') return release;
-  const data = debianData();
-  const result = await execa('apt-cache', ['depends', data.latestMetapackage], { reject: false });
-  if (result.failed) {
-    throw new DistroError(
-      `apt-cache depends ${data.latestMetapackage} failed: ${result.stderr || result.shortMessage}`,
-      {
-        hint: 'this needs Debian apt metadata: run apt-get update',
-      },
-    );
-  }
-  return parseLatestRelease(result.stdout, data.latestMetapackage, data.latestDependsPattern);
+  return latestSuiteRelease(debianSuiteFor(release, options), 'amd64', options);
 }

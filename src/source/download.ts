@@ -220,7 +220,7 @@ async function fetchOnce(
       request.destroy();
     });
     file.once('close', () => (failure === undefined ? resolve() : reject(failure)));
-  });
+  }).finally(() => request.destroy()); // got removes its listener on `signal` only when destroyed
   if (expected !== undefined && received < expected) {
     throw new Transient(`connection closed after ${received} of ${expected} bytes`);
   }

@@ -1,5 +1,6 @@
 /**
- * Fetches distro packages into the cache: apt says where they are and what they must hash to,
+ * Fetches distro packages into the cache: the verified Debian archive indexes (apt-uris.ts) say where
+ * they are and what they must hash to,
  * downloadFile fetches and verifies them into CACHE/debs/, all under the cache's lock so two runs never
  * write the same .part at once. Files already there and verified cost no network.
  */
@@ -29,7 +30,7 @@ export interface FetchOptions {
   noWait?: boolean;
   retries?: number;
   retryDelayMs?: number;
-  /** Resolves packages to URIs; defaults to apt (`aptPackageUris`). */
+  /** Resolves packages to URIs; defaults to the Debian archive client (`aptPackageUris`). */
   resolve?: (packages: readonly string[], options: AptOptions) => Promise<AptUri[]>;
   apt?: AptOptions;
 }
@@ -53,7 +54,7 @@ export async function fetchDebPackages(
   const cacheDir = options.cacheDir ?? cacheRoot();
   const debs = join(cacheDir, 'debs');
   const resolve = options.resolve ?? aptPackageUris;
-  const uris = await resolve(packages, { ...options.apt, signal: options.signal });
+  const uris = await resolve(packages, { cacheDir, ...options.apt, signal: options.signal });
   await mkdir(debs, { recursive: true });
   return withLock(
     join(debs, '.lock'),

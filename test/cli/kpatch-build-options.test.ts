@@ -68,6 +68,7 @@ describe('parseKpatchBuildArgs', () => {
       json: false,
       verify: false,
       checks: [],
+      debianArchive: { ignoreValidUntil: false },
     });
   });
 
@@ -116,6 +117,7 @@ describe('parseKpatchBuildArgs', () => {
       json: true,
       verify: true,
       checks: ['true'],
+      debianArchive: { ignoreValidUntil: false },
     });
     expect(command).not.toHaveProperty('jobs');
     expect(command).not.toHaveProperty('maxObjects');
@@ -124,5 +126,16 @@ describe('parseKpatchBuildArgs', () => {
   it('leaves the distro and release to the target resolver when not given', () => {
     expect(parseKpatchBuildArgs(['x.patch'])).toMatchObject({ target: { kind: 'distro' } });
     expect(parseKpatchBuildArgs(['x.patch'])).not.toHaveProperty('target.distro');
+  });
+
+  it('reads the Debian archive options (--suite, --ignore-valid-until)', () => {
+    const command = parseKpatchBuildArgs(
+      ['--distro', 'debian', '--suite', 'forky', '--ignore-valid-until', '-a', 'latest', 'x.patch'],
+      '/w',
+    );
+    expect(command).toMatchObject({
+      target: { kind: 'distro', distro: 'debian', release: 'latest' },
+      debianArchive: { suite: 'forky', ignoreValidUntil: true },
+    });
   });
 });

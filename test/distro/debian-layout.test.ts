@@ -1,51 +1,85 @@
 import { describe, expect, it } from 'vitest';
-import { debianLayout } from '../../src/distro/debian-layout.js';
-import { parseLatestRelease } from '../../src/distro/resolve-debian-release.js';
+import { debianLayout, suiteOfRelease } from '../../src/distro/debian-layout.js';
 import { DistroError } from '../../src/errors.js';
 
 describe('debianLayout', () => {
-  it('names the packages and paths of a release from distro/debian.json', () => {
-    const layout = debianLayout('6.1.0-56-amd64');
-    expect(layout.imagePackage).toBe('linux-image-6.1.0-56-amd64-unsigned');
-    expect(layout.headerPackages).toEqual([
-      'linux-headers-6.1.0-56-amd64',
-      'linux-headers-6.1.0-56-common',
-      'linux-kbuild-6.1',
-    ]);
-    expect(layout.sourcePackage).toBe('linux-source-6.1');
-    expect(layout.paths.image).toBe('boot/vmlinuz-6.1.0-56-amd64');
-    expect(layout.paths.headers).toBe('usr/src/linux-headers-6.1.0-56-amd64');
-    expect(layout.kernelSeries).toBe('6.1');
+  it.each([
+    [
+      '6.1.0-56-amd64',
+      'bookworm',
+      'linux-image-6.1.0-56-amd64-unsigned',
+      ['linux-headers-6.1.0-56-amd64', 'linux-headers-6.1.0-56-common', 'linux-kbuild-6.1'],
+      'linux-source-6.1',
+      'lib/modules/6.1.0-56-amd64',
+    ],
+    [
+      '6.1.0-57-rt-amd64',
+      'bookworm',
+      'linux-image-6.1.0-57-rt-amd64-unsigned',
+      ['linux-headers-6.1.0-57-rt-amd64', 'linux-headers-6.1.0-57-common-rt', 'linux-kbuild-6.1'],
+      'linux-source-6.1',
+      'lib/modules/6.1.0-57-rt-amd64',
+    ],
+    [
+      '6.12.118+deb13-amd64',
+      'trixie',
+      'linux-image-6.12.118+deb13-amd64-unsigned',
+      [
+        'linux-headers-6.12.118+deb13-amd64',
+        'linux-headers-6.12.118+deb13-common',
+        'linux-kbuild-6.12.118+deb13',
+      ],
+      'linux-source-6.12',
+      'usr/lib/modules/6.12.118+deb13-amd64',
+    ],
+    [
+      '6.12.115+deb13.1-cloud-amd64',
+      'trixie',
+      'linux-image-6.12.115+deb13.1-cloud-amd64-unsigned',
+      [
+        'linux-headers-6.12.115+deb13.1-cloud-amd64',
+        'linux-headers-6.12.115+deb13.1-common',
+        'linux-kbuild-6.12.115+deb13.1',
+      ],
+      'linux-source-6.12',
+      'usr/lib/modules/6.12.115+deb13.1-cloud-amd64',
+    ],
+    [
+      '7.2.12+deb14-amd64',
+      'forky',
+      'linux-image-7.2.12+deb14-amd64',
+      ['linux-headers-7.2.12+deb14-amd64', 'linux-headers-7.2.12+deb14-common', 'linux-kbuild-7.2.12+deb14'],
+      'linux-source-7.2',
+      'usr/lib/modules/7.2.12+deb14-amd64',
+    ],
+  ])(
+    '%s: %s packages and paths from distro/debian.json',
+    (release, suite, image, headers, source, modules) => {
+      const layout = debianLayout(release);
+      expect(layout.suite).toBe(suite);
+      expect(layout.imagePackage).toBe(image);
+      expect(layout.headerPackages).toEqual(headers);
+      expect(layout.sourcePackage).toBe(source);
+      expect(layout.paths.modules).toBe(modules);
+      expect(layout.paths.image).toBe(`boot/vmlinuz-${release}`);
+      expect(layout.paths.headers).toBe(`usr/src/linux-headers-${release}`);
+    },
+  );
+
+  it('applies --suite sid to a +deb14 release, and refuses a suite that does not name it', () => {
+    expect(debianLayout('7.2.12+deb14-amd64', 'sid').suite).toBe('sid');
+    expect(() => debianLayout('6.12.118+deb13-amd64', 'bookworm')).toThrow(
+      /"6\.12\.118\+deb13-amd64" is a trixie kernel release, not one of bookworm/,
+    );
+    expect(() => debianLayout('6.1.0-57-amd64', 'nosuch')).toThrow(/unknown Debian suite "nosuch"/);
   });
 
-  it.each(['6.1', 'linux-6.1.0-56-amd64', '6.1.0-56'])(
+  it.each(['6.1', 'linux-6.1.0-56-amd64', '6.1.0-56', '6.12.118+deb13-arm64', '6.12.118+deb12-amd64'])(
     'refuses %s with a hint about release names',
     (release) => {
       expect(() => debianLayout(release)).toThrow(DistroError);
       expect(() => debianLayout(release)).toThrow(/not a Debian kernel release/);
+      expect(suiteOfRelease(release)).toBeUndefined();
     },
   );
-});
-
-describe('parseLatestRelease', () => {
-  const pattern = '^linux-image-(\\d+\\.\\d+\\.\\d+-\\d+-amd64)$';
-  it('finds the release the metapackage depends on', () => {
-    const out = 'linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n';
-    expect(parseLatestRelease(out, 'linux-image-amd64', pattern)).toBe('6.1.0-56-amd64');
-  });
-  it('skips dependencies that are not kernel images', () => {
-    const out = 'linux-image-amd64\n  Depends: something-else\n  Depends: linux-image-6.1.0-57-amd64\n';
-    expect(parseLatestRelease(out, 'linux-image-amd64', pattern)).toBe('6.1.0-57-amd64');
-  });
-  it('fails with a hint when there is none', () => {
-    let error: unknown;
-    try {
-      parseLatestRelease('linux-image-amd64\n', 'linux-image-amd64', pattern);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DistroError);
-    expect((error as DistroError).message).toMatch(/names no kernel image package/);
-    expect((error as DistroError).hint).toMatch(/apt-get update/);
-  });
 });
