@@ -8,6 +8,7 @@ import { releaseFromSrpm } from '../distro/local-srpm.js';
 import { isRpmDistro } from '../distro/rpm-adapter.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import { livepatchModuleName } from '../module/module-spec.js';
+import { checkSigningKey } from '../module/sign-module.js';
 import { buildForAdapterDistro } from '../pipeline/build-for-adapter-distro.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
@@ -57,6 +58,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
   --oot-module KO           patch this out-of-tree module, built against the target: make -C DIR
                             M=SRC with -s DIR, else with the distro's /lib/modules/RELEASE/build
   --oot-module-src SRC      its source directory; the patches' paths are relative to it
+  --sign-key KEY            sign the module with the target's scripts/sign-file and this private
+  --sign-cert CERT          key and certificate (both needed), for kernels that enforce signatures
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
                             it (then any module it patches), run the checks, unload, run them again
@@ -145,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
       'oot-module-src': { type: 'string' },
       target: { type: 'string', short: 't', multiple: true, default: [] },
       check: { type: 'string', multiple: true, default: [] },
+      'sign-key': { type: 'string' },
+      'sign-cert': { type: 'string' },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -173,6 +178,13 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
+  if ((values['sign-key'] === undefined) !== (values['sign-cert'] === undefined))
+    throw new UsageError('--sign-key and --sign-cert go together', {
+      hint: 'the private key and its certificate',
+    });
+  const sign = values['sign-key'] &&
+    values['sign-cert'] && { key: values['sign-key'], cert: values['sign-cert'] };
+  if (sign) await checkSigningKey(sign);
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const name = livepatchModuleName(positionals, values.name);
@@ -190,6 +202,7 @@ export async function main(argv: string[]): Promise<number> {
       keepWorkDir: values.debug,
       ...(maxObjects ? { maxObjects } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(sign ? { sign } : {}),
       signal,
       onEvent: (event: BuildEvent) => progress.event(event),
       onProgress: (message: string) => progress.progress(message),

@@ -9,6 +9,7 @@ import type { ObjectParent } from '../kbuild/object-parent.js';
 import { moduleNameFromPath } from '../kbuild/object-parent.js';
 import { runMake } from '../kbuild/run-make.js';
 import { modinfoValue } from '../module/modinfo.js';
+import type { SigningKey } from '../module/sign-module.js';
 import { withLock } from '../source/lock.js';
 import { buildLivepatchModule } from './build-module.js';
 import type { OotModule } from './compile-changed-objects.js';
@@ -40,6 +41,8 @@ export interface TreeBuildOptions {
   fullBuild?: boolean;
   /** make targets for --full-build (default: kbuild's all: vmlinux, bzImage, modules). */
   buildTargets?: string[];
+  /** Sign the module (--sign-key/--sign-cert) with the sign-file of the tree the module is built in. */
+  sign?: SigningKey;
   /** Refuse to rebuild more objects than this (a header change can reach thousands). */
   maxObjects?: number;
   /**
@@ -291,6 +294,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       workDir,
       outputDir: options.outputDir,
       ...(expectedVermagic ? { expectedVermagic } : {}),
+      ...(options.sign ? { sign: options.sign } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onCommand ? { onCommand: options.onCommand } : {}),
     });

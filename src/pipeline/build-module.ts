@@ -4,6 +4,8 @@ import { runMake } from '../kbuild/run-make.js';
 import { convertLivepatchModule } from '../klp/index.js';
 import { checkLivepatchModule } from '../module/check-module.js';
 import type { LivepatchModuleSpec } from '../module/module-spec.js';
+import { reproducibleKcflags } from '../module/reproducible-build.js';
+import { type SigningKey, signModule } from '../module/sign-module.js';
 import { writeModuleDir } from '../module/write-module-dir.js';
 
 export interface BuildModuleOptions {
@@ -19,6 +21,8 @@ export interface BuildModuleOptions {
   workDir: string;
   outputDir: string;
   expectedVermagic?: string;
+  /** Sign the converted module with the target's sign-file (--sign-key/--sign-cert). */
+  sign?: SigningKey;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
 }
@@ -33,7 +37,9 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     dir: options.buildDir,
     // The new code references non-exported symbols by design; modpost may only warn about them, because
     // klp-convert turns exactly those references into livepatch relocations next.
-    args: [`M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
+    // The work dir's temporary name must not reach the module's debug info: the same patch for the same
+    // release gives the same bytes (reproducibleKcflags).
+    args: [`M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', reproducibleKcflags(module.dir), 'modules'],
     logFile: join(options.workDir, 'module-build.log'),
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -53,6 +59,8 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     moduleSymvers: options.moduleSymvers,
     ...(options.expectedVermagic ? { expectedVermagic: options.expectedVermagic } : {}),
   });
+  // Last: the signature covers the final bytes.
+  if (options.sign) await signModule(converted, options.buildDir, options.sign);
   await mkdir(options.outputDir, { recursive: true });
   const output = join(options.outputDir, `${options.spec.name}.ko`);
   await copyFile(converted, output);
