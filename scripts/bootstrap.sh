@@ -27,6 +27,13 @@ declare -A NEED=(
   [rpmbuild]=rpm
   [dpkg-source]=dpkg-dev
   [createrepo_c]=createrepo-c
+  # the container image's e2e (Dockerfile): base image from Debian packages, build, run
+  [mmdebstrap]=mmdebstrap
+  [buildah]=buildah
+  [podman]=podman
+  [/usr/sbin/runc]=runc
+  # module signing: kbuild generates the signing test kernel's key with openssl
+  [openssl]=openssl
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -20,9 +20,12 @@ const imageExists = async (name: string) =>
  * (mmdebstrap, cached as a tarball in the cache so it is made once per machine) and imported into the
  * local image store under `localhost/kpatch-build-base:<suite>`.
  */
-export async function debianBaseImage(suite: string): Promise<string> {
-  const name = `localhost/kpatch-build-base:${suite}`;
-  const dir = join(cacheRoot(), 'containers');
+export async function debianBaseImage(
+  suite: string,
+  options: { cacheDir?: string; name?: string } = {},
+): Promise<string> {
+  const name = options.name ?? `localhost/kpatch-build-base:${suite}`;
+  const dir = join(options.cacheDir ?? cacheRoot(), 'containers');
   const tarball = join(dir, `debian-${suite}-base.tar`);
   await mkdir(dir, { recursive: true });
   return withLock(join(dir, `.${suite}.lock`), async () => {
@@ -53,8 +56,11 @@ export async function debianBaseImage(suite: string): Promise<string> {
   });
 }
 
-/** Builds the repository's Dockerfile on BASE_IMAGE with buildah (chroot isolation, cached layers). */
-export async function buildImage(baseImage: string, tag: string): Promise<void> {
+/**
+ * Builds the repository's Dockerfile on BASE_IMAGE with buildah (chroot isolation). Layers are cached for
+ * the next build unless noCache.
+ */
+export async function buildImage(baseImage: string, tag: string, noCache = false): Promise<void> {
   const secret = existsSync(HOST_CA_BUNDLE) ? ['--secret', `id=cacert,src=${HOST_CA_BUNDLE}`] : [];
   await execa(
     'buildah',
@@ -63,6 +69,7 @@ export async function buildImage(baseImage: string, tag: string): Promise<void> 
       '--isolation',
       'chroot',
       '--layers',
+      ...(noCache ? ['--no-cache'] : []),
       ...secret,
       '--build-arg',
       `BASE_IMAGE=${baseImage}`,
