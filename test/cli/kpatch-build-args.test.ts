@@ -37,6 +37,12 @@ describe('bin/kpatch-build arguments', () => {
     ],
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
+    [['--sign-key', 'k.pem', 'x.patch'], /--sign-key and --sign-cert go together/],
+    [['--sign-cert', 'c.pem', 'x.patch'], /--sign-key and --sign-cert go together/],
+    [
+      ['--sign-key', '/nonexistent/k.pem', '--sign-cert', '/nonexistent/c.pem', 'x.patch'],
+      /--sign-key: \/nonexistent\/k\.pem does not exist/,
+    ],
   ])('exits 64 on %j', async (args, message) => {
     const result = await kpatchBuild(args);
     expect(result.stderr).toMatch(message);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { modinfoValue } from '../../src/module/modinfo.js';
 import { cacheRoot } from '../../src/source/cache-dir.js';
 import { buildImage, debianBaseImage, runImage } from './support/container-image.js';
 import { EXAMPLES } from './support/paths.js';
+import { runBin } from './support/run-bin.js';
 
 const IMAGE = 'localhost/kpatch-build:e2e';
 
@@ -55,5 +56,17 @@ describe('the container image', () => {
     expect(modinfoValue(await readElfFile(ko), 'vermagic')).toMatch(new RegExp(`^${target.release} `));
     // Nothing downloaded again: the container used the host's packages.
     expect(await readdir(join(cache, 'debs'))).toEqual(debsBefore);
+    // The same compiler and the same cache path: the host builds the very same bytes.
+    const host = await runBin('kpatch-build', [
+      '--distro',
+      'debian',
+      '-a',
+      target.release,
+      '-o',
+      join(out, 'host'),
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(host.exitCode, host.stderr).toBe(0);
+    expect(await readFile(join(out, 'host', 'livepatch-cmdline.ko'))).toEqual(await readFile(ko));
   });
 });

@@ -88,16 +88,4 @@ describe('kpatch-build --sign-key/--sign-cert on a kernel that enforces module s
     expect(verified.console).toMatch(reason);
     expect(verified.ok).toBe(false);
   });
-
-  it.each([
-    [['--sign-key', '/nonexistent/key.pem'], /--sign-key and --sign-cert go together/],
-    [
-      ['--sign-key', '/nonexistent/key.pem', '--sign-cert', '/nonexistent/cert.pem'],
-      /--sign-key: \/nonexistent\/key\.pem does not exist/,
-    ],
-  ])('refuses %j before building (exit 64)', async (flags, message) => {
-    const result = await build(join(work, 'refused'), flags);
-    expect(result.stderr).toMatch(message);
-    expect(result.exitCode).toBe(64);
-  });
 });
