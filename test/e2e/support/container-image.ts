@@ -32,15 +32,20 @@ export async function debianBaseImage(
     if (!existsSync(tarball)) {
       const partial = `${tarball}.partial`;
       await rm(partial, { force: true });
-      await execa('mmdebstrap', [
-        '--variant=apt',
-        '--format=tar',
-        '--quiet',
-        suite,
-        partial,
-        `deb ${MIRROR} ${suite} main`,
-        `deb ${SECURITY} ${suite}-security main`,
-      ]);
+      try {
+        await execa('mmdebstrap', [
+          '--variant=apt',
+          '--format=tar',
+          '--quiet',
+          suite,
+          partial,
+          `deb ${MIRROR} ${suite} main`,
+          `deb ${SECURITY} ${suite}-security main`,
+        ]);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
       await rename(partial, tarball);
     }
     if (!(await imageExists(name))) {
@@ -69,6 +74,8 @@ export async function buildImage(baseImage: string, tag: string, noCache = false
       '--isolation',
       'chroot',
       '--layers',
+      // A failed step's working container is removed too: nothing is left behind.
+      '--force-rm',
       ...(noCache ? ['--no-cache'] : []),
       ...secret,
       '--build-arg',
