@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toolVersion } from '../../src/cli/version.js';
 import { prepareTarget } from '../../src/distro/prepare-target.js';
@@ -10,7 +11,7 @@ import { readElfFile } from '../../src/elf/index.js';
 import { modinfoValue } from '../../src/module/modinfo.js';
 import { cacheRoot } from '../../src/source/cache-dir.js';
 import { buildImage, debianBaseImage, runImage } from './support/container-image.js';
-import { EXAMPLES } from './support/paths.js';
+import { EXAMPLES, REPO } from './support/paths.js';
 import { runBin } from './support/run-bin.js';
 
 const IMAGE = 'localhost/kpatch-build:e2e';
@@ -68,5 +69,25 @@ describe('the container image', () => {
     ]);
     expect(host.exitCode, host.stderr).toBe(0);
     expect(await readFile(join(out, 'host', 'livepatch-cmdline.ko'))).toEqual(await readFile(ko));
+  });
+
+  // The Dockerfile fetches Node and npm from the npm registry with this script: a tarball that does not
+  // match the integrity written in the Dockerfile must not be used (nor left behind).
+  it.each([
+    ['accepts the Dockerfile pin', undefined, 0],
+    ['refuses another digest', `sha512-${Buffer.alloc(64, 7).toString('base64')}`, 1],
+  ])('fetch-npm-tarball.sh %s', async (_, integrity, exitCode) => {
+    const dockerfile = await readFile(`${REPO}Dockerfile`, 'utf8');
+    const version = /^ARG NPM_VERSION=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    const pin = /^ARG NPM_INTEGRITY=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    const out = join(await mkdtemp(join(tmpdir(), 'e2e-npm-fetch-')), 'npm.tgz');
+    const result = await execa(
+      'sh',
+      [`${REPO}scripts/fetch-npm-tarball.sh`, 'npm', version, integrity ?? pin, out],
+      { reject: false },
+    );
+    expect(result.exitCode, result.stderr).toBe(exitCode);
+    expect(existsSync(out)).toBe(exitCode === 0);
+    if (exitCode !== 0) expect(result.stderr).toContain(`npm@${version} does not match its integrity`);
   });
 });
