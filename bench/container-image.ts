@@ -32,7 +32,7 @@ try {
   await timed('base cached: image build', () => buildImage(cachedBase, coldImage, true));
   await timed('layers cached: image build', () => buildImage(cachedBase, coldImage));
   await timed('run: kpatch-build --version', () => runImage(coldImage, [], {}, ['--version']));
-  const size = (await execa('buildah', ['images', '--format', '{{.Size}}', coldImage])).stdout;
+  const size = (await execa('buildah', ['images', '--format', '{{.Size}}', coldImage])).stdout.split('\n')[0];
   console.log(`image size                         ${size}`);
 } finally {
   await execa('buildah', ['rmi', coldImage, coldBase], { reject: false });
