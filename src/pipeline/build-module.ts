@@ -39,7 +39,7 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     // klp-convert turns exactly those references into livepatch relocations next.
     // The work dir's temporary name must not reach the module's debug info: the same patch for the same
     // release gives the same bytes (reproducibleKcflags).
-    args: [`M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', reproducibleKcflags(module.dir), 'modules'],
+    args: [reproducibleKcflags(module.dir), `M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
     logFile: join(options.workDir, 'module-build.log'),
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),
