@@ -35,6 +35,13 @@ declare -A NEED=(
   [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
   [gpg]=gnupg
   [gpgconf]=gpgconf
+  # the container image's e2e (Dockerfile): base image from Debian packages, build, run
+  [mmdebstrap]=mmdebstrap
+  [buildah]=buildah
+  [podman]=podman
+  [/usr/sbin/runc]=runc
+  # module signing: kbuild generates the signing test kernel's key with openssl
+  [openssl]=openssl
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -49,6 +49,8 @@ const OPTIONS = {
   'oot-module': { type: 'string' },
   sourcerpm: { type: 'string', short: 'r' },
   'oot-module-src': { type: 'string' },
+  'sign-key': { type: 'string' },
+  'sign-cert': { type: 'string' },
   suite: { type: 'string' },
   'ignore-valid-until': { type: 'boolean', default: false },
   target: { type: 'string', short: 't', multiple: true, default: [] as string[] },
@@ -83,6 +85,10 @@ function checkCombinations(values: Values, positionals: string[]): void {
     throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
   if (values.check.length > 0 && !values.verify)
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
+  if ((values['sign-key'] === undefined) !== (values['sign-cert'] === undefined))
+    throw new UsageError('--sign-key and --sign-cert go together', {
+      hint: 'the private key and its certificate',
+    });
   if (positionals.length === 0)
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
 }
@@ -117,6 +123,8 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const oot = values['oot-module'];
   const ootSrc = values['oot-module-src'];
+  const signKey = values['sign-key'];
+  const signCert = values['sign-cert'];
   return {
     kind: 'build',
     target: targetSpec(values),
@@ -129,6 +137,7 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
       skipCompilerCheck: values['skip-compiler-check'],
       keepWorkDir: values.debug,
       ...(oot && ootSrc ? { ootModule: { ko: oot, sourceDir: ootSrc } } : {}),
+      ...(signKey && signCert ? { sign: { key: resolve(cwd, signKey), cert: resolve(cwd, signCert) } } : {}),
     },
     ...(jobs ? { jobs } : {}),
     ...(maxObjects ? { maxObjects } : {}),

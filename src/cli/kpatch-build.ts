@@ -1,5 +1,6 @@
 import { applyDebianArchiveOptions } from '../distro/debian-archive-options.js';
 import { VerifyFailedError } from '../errors.js';
+import { checkSigningKey } from '../module/sign-module.js';
 import { buildContext, DEFAULT_MAX_OBJECTS } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
@@ -52,6 +53,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
   --oot-module KO           patch this out-of-tree module, built against the target: make -C DIR
                             M=SRC with -s DIR, else with the distro's /lib/modules/RELEASE/build
   --oot-module-src SRC      its source directory; the patches' paths are relative to it
+  --sign-key KEY            sign the module with the target's scripts/sign-file and this private
+  --sign-cert CERT          key and certificate (both needed), for kernels that enforce signatures
   --json                    print the result as JSON on stdout
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
                             it (then any module it patches), run the checks, unload, run them again
@@ -89,6 +92,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     distro: command.target.kind === 'distro' ? command.target.distro : undefined,
     sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
   });
+  if (command.job.sign) await checkSigningKey(command.job.sign);
   const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });

@@ -5,6 +5,8 @@ import type { Toolchain } from '../kbuild/toolchain.js';
 import { convertLivepatchModule } from '../klp/index.js';
 import { checkLivepatchModule } from '../module/check-module.js';
 import type { LivepatchModuleSpec } from '../module/module-spec.js';
+import { reproducibleKcflags } from '../module/reproducible-build.js';
+import { type SigningKey, signModule } from '../module/sign-module.js';
 import { writeModuleDir } from '../module/write-module-dir.js';
 
 export interface BuildModuleOptions {
@@ -22,6 +24,8 @@ export interface BuildModuleOptions {
   expectedVermagic?: string;
   /** The target's make (Toolchain.make); default: the host's. */
   make?: Toolchain['make'];
+  /** Sign the converted module with the target's sign-file (--sign-key/--sign-cert). */
+  sign?: SigningKey;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
 }
@@ -37,7 +41,9 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     dir: options.buildDir,
     // The new code references non-exported symbols by design; modpost may only warn about them, because
     // klp-convert turns exactly those references into livepatch relocations next.
-    args: [`M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
+    // The work dir's temporary name must not reach the module's debug info: the same patch for the same
+    // release gives the same bytes (reproducibleKcflags).
+    args: [reproducibleKcflags(module.dir), `M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
     logFile: join(options.workDir, 'module-build.log'),
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -57,6 +63,8 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     moduleSymvers: options.moduleSymvers,
     ...(options.expectedVermagic ? { expectedVermagic: options.expectedVermagic } : {}),
   });
+  // Last: the signature covers the final bytes.
+  if (options.sign) await signModule(converted, options.buildDir, options.sign);
   await mkdir(options.outputDir, { recursive: true });
   const output = join(options.outputDir, `${options.spec.name}.ko`);
   await copyFile(converted, output);

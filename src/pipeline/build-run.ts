@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKpatchError } from '../errors.js';
+import type { SigningKey } from '../module/sign-module.js';
 import type { BuildContext } from './build-context.js';
 import { describeEvent, type EmitEvent, observeTimings } from './build-events.js';
 import type { BuildTarget } from './build-target.js';
@@ -34,6 +35,8 @@ export interface LivepatchJob {
   /** Keep the work dir (-d). */
   keepWorkDir: boolean;
   ootModule?: { ko: string; sourceDir: string };
+  /** --sign-key/--sign-cert: sign the module with the target's sign-file. */
+  sign?: SigningKey;
 }
 
 export interface BuildRun {

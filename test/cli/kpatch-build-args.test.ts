@@ -30,6 +30,10 @@ describe('bin/kpatch-build arguments', () => {
       ['--distro', 'debian', '-r', 'kernel.src.rpm', 'x.patch'],
       /-r\/--sourcerpm is for RPM distros; the target distro is debian/,
     ],
+    [
+      ['--sign-key', '/nonexistent/k.pem', '--sign-cert', '/nonexistent/c.pem', 'x.patch'],
+      /--sign-key: \/nonexistent\/k\.pem does not exist/,
+    ],
   ])('exits 64 on %j', async (args, message) => {
     const result = await kpatchBuild(args);
     expect(result.stderr).toMatch(message);

@@ -13,6 +13,8 @@ describe('parseKpatchBuildArgs', () => {
       /-r\/--sourcerpm and -s\/--sourcedir are two different sources/,
     ],
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
+    [['--sign-key', 'k.pem', 'x.patch'], /--sign-key and --sign-cert go together/],
+    [['--sign-cert', 'c.pem', 'x.patch'], /--sign-key and --sign-cert go together/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
     [['-n', '', 'x.patch'], /the module name is empty/],
   ])('refuses %j with a UsageError', (args, message) => {
@@ -137,5 +139,13 @@ describe('parseKpatchBuildArgs', () => {
       target: { kind: 'distro', distro: 'debian', release: 'latest' },
       debianArchive: { suite: 'forky', ignoreValidUntil: true },
     });
+  });
+
+  it('resolves --sign-key and --sign-cert into the job', () => {
+    const command = parseKpatchBuildArgs(
+      ['-s', 'linux', '--sign-key', 'k.pem', '--sign-cert', '/keys/c.pem', 'x.patch'],
+      '/w',
+    );
+    expect(command).toMatchObject({ job: { sign: { key: '/w/k.pem', cert: '/keys/c.pem' } } });
   });
 });

@@ -88,6 +88,7 @@ export async function buildModule(run: BuildRun, plan: ModulePlan, targetModules
     outputDir: run.job.outputDir,
     ...(target.vermagic ? { expectedVermagic: target.vermagic } : {}),
     make: target.toolchain.make,
+    ...(run.job.sign ? { sign: run.job.sign } : {}),
     signal: ctx.signal,
     onCommand: ctx.onCommand,
   });
