@@ -7,7 +7,6 @@ import { distroAdapter } from '../distro/distro-adapters.js';
 import { releaseFromSrpm } from '../distro/local-srpm.js';
 import { isRpmDistro } from '../distro/rpm-adapter.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
-import { livepatchModuleName } from '../module/module-spec.js';
 import { buildForAdapterDistro } from '../pipeline/build-for-adapter-distro.js';
 import type { DebianBuildOptions } from '../pipeline/build-for-debian.js';
 import { buildForDebian } from '../pipeline/build-for-debian.js';
@@ -18,6 +17,7 @@ import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
 import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
+import { requestFrom, validateBuildRequest } from './validate-request.js';
 import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
@@ -175,7 +175,8 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
-  const name = livepatchModuleName(positionals, values.name);
+  const { name, notes } = await validateBuildRequest(requestFrom(values, positionals));
+  for (const note of notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
   const { signal, dispose } = abortOnSignals();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: values.debug });

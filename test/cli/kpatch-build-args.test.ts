@@ -28,7 +28,8 @@ describe('bin/kpatch-build arguments', () => {
     [[], /no patch given/],
     [['--bogus', 'x.patch'], /Unknown option '--bogus'/],
     [
-      ['--distro', 'debian', '-r', 'kernel.src.rpm', 'x.patch'],
+      // Real files: they are checked before the distro is (a missing one would be reported first).
+      ['--distro', 'debian', '-r', `${REPO}package.json`, `${REPO}examples/cmdline.patch`],
       /-r\/--sourcerpm is for RPM distros; the target distro is debian/,
     ],
     [
