@@ -47,6 +47,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
   -R, --non-replace         do not replace earlier livepatches (atomic replace is the default)
   -d, --debug               keep the work directory and its logs
   --skip-cleanup            leave the tree patched if the build fails
+  --allow-fuzz              apply hunks whose context differs from the tree (GNU patch fuzz); refused
+                            by default since such a hunk may change the wrong code; reported either way
   --skip-compiler-check     build even if the local compiler differs from the target's
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default 300)
@@ -134,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
       'non-replace': { type: 'boolean', short: 'R', default: false },
       debug: { type: 'boolean', short: 'd', default: false },
       'skip-cleanup': { type: 'boolean', default: false },
+      'allow-fuzz': { type: 'boolean', default: false },
       'skip-compiler-check': { type: 'boolean', default: false },
       'max-objects': { type: 'string' },
       jobs: { type: 'string', short: 'j' },
@@ -187,6 +190,7 @@ export async function main(argv: string[]): Promise<number> {
       outputDir: resolve(values.output ?? '.'),
       replace: !values['non-replace'],
       skipCleanup: values['skip-cleanup'],
+      allowFuzz: values['allow-fuzz'],
       skipCompilerCheck: values['skip-compiler-check'],
       keepWorkDir: values.debug,
       ...(maxObjects ? { maxObjects } : {}),

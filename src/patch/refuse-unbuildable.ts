@@ -12,7 +12,7 @@ import type { PatchDescription } from './describe-patch.js';
 const COMPILED_EXTENSIONS = new Set(['.c', '.h', '.S', '.s', '.lds', '.inc', '.asm', '.y', '.l', '.tbl']);
 const BUILD_FILES = /^(Makefile.*|Kbuild.*|Kconfig.*|.*\.mk)$/;
 /** Top-level directories no kernel object is compiled from. */
-const NEVER_COMPILED_DIRS = new Set(['Documentation', 'LICENSES', 'samples', 'tools']);
+const NEVER_COMPILED_DIRS = new Set(['Documentation', 'LICENSES']);
 
 /** True if changing `path` (relative to the tree) may change a compiled object. */
 export function mayChangeObjects(path: string): boolean {

@@ -9,6 +9,8 @@ import type { ObjectParent } from '../kbuild/object-parent.js';
 import { moduleNameFromPath } from '../kbuild/object-parent.js';
 import { runMake } from '../kbuild/run-make.js';
 import { modinfoValue } from '../module/modinfo.js';
+import { fuzzOption } from '../patch/hunk-notes.js';
+import type { HunkNote } from '../patch/test-patches.js';
 import { withLock } from '../source/lock.js';
 import { buildLivepatchModule } from './build-module.js';
 import type { OotModule } from './compile-changed-objects.js';
@@ -28,6 +30,8 @@ export interface TreeBuildOptions {
   vmlinux?: string;
   replace: boolean;
   skipCleanup?: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default. */
+  allowFuzz?: boolean;
   skipCompilerCheck?: boolean;
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
@@ -90,6 +94,8 @@ export interface TreeBuildResult {
   image: string | undefined;
   workDir: string | undefined;
   timings: Record<string, number>;
+  /** Hunks that applied at an offset or, with --allow-fuzz, with fuzz. */
+  hunks: HunkNote[];
 }
 
 /** --oot-module: checks the pair of paths and reads the module's name from its .modinfo. */
@@ -211,7 +217,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
   let succeeded = false;
   let compiling = false;
   try {
-    const { affected, pairs, structSizes } = await withLock(
+    const { hunkNotes, affected, pairs, structSizes } = await withLock(
       join(oot?.sourceDir ?? tree, '.kpatch-build.lock'),
       () =>
         compileChangedObjects({
@@ -220,6 +226,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
           workDir,
           ...(options.maxObjects ? { maxObjects: options.maxObjects } : {}),
           ...(options.skipCleanup ? { skipCleanup: true } : {}),
+          ...fuzzOption(options.allowFuzz),
           ...(options.jobs ? { jobs: options.jobs } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(distro ? { distro } : {}),
@@ -306,6 +313,7 @@ export async function buildFromTree(options: TreeBuildOptions): Promise<TreeBuil
       image: distro ? distro.image : (await exists(treeImage)) ? treeImage : undefined,
       workDir: options.keepWorkDir ? workDir : undefined,
       timings,
+      hunks: hunkNotes,
     };
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);

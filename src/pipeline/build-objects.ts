@@ -24,6 +24,8 @@ export interface BuildObjectsOptions {
   patches: readonly string[];
   workDir: string;
   skipCleanup?: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default. */
+  allowFuzz?: boolean;
   /** Compilers run at once (-j); default: one per core. */
   jobs?: number;
   signal?: AbortSignal;
@@ -76,6 +78,7 @@ export async function buildObjectPairs(options: BuildObjectsOptions): Promise<Ob
     () => compileAll(options, join(options.workDir, 'patched')),
     {
       ...(options.skipCleanup ? { skipCleanup: true } : {}),
+      ...(options.allowFuzz ? { allowFuzz: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     },
   );

@@ -8,7 +8,9 @@ import type { KbuildIndex } from '../kbuild/kbuild-index.js';
 import { buildKbuildIndex } from '../kbuild/kbuild-index.js';
 import type { ObjectParent, ParentResolver } from '../kbuild/object-parent.js';
 import { createParentResolver } from '../kbuild/object-parent.js';
+import { formatHunkNote, fuzzOption } from '../patch/hunk-notes.js';
 import { recoverKilledRun } from '../patch/restore-journal.js';
+import type { HunkNote } from '../patch/test-patches.js';
 import { patchTestError, testPatches } from '../patch/test-patches.js';
 import type { BuildEvent } from './build-from-tree.js';
 import type { ObjectPair } from './build-objects.js';
@@ -20,6 +22,8 @@ export interface CompileChangedOptions {
   workDir: string;
   maxObjects?: number;
   skipCleanup?: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default. */
+  allowFuzz?: boolean;
   jobs?: number;
   signal?: AbortSignal;
   /** Prepared (never fully built) trees: how to record the touched objects, and where objects belong. */
@@ -48,6 +52,8 @@ export interface OotModule {
 }
 
 export interface CompiledChanges {
+  /** Hunks that applied at an offset or (with --allow-fuzz) with fuzz. */
+  hunkNotes: HunkNote[];
   affected: AffectedObjects;
   pairs: ObjectPair[];
   structSizes: StructSizes;
@@ -73,8 +79,9 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
     });
   }
   emit({ kind: 'phase', message: 'Testing patch file(s)' });
-  const test = await testPatches(patchRoot, [...options.patches]);
+  const test = await testPatches(patchRoot, [...options.patches], fuzzOption(options.allowFuzz));
   if (test.failures.length > 0) throw patchTestError(test);
+  for (const note of test.notes) emit({ kind: 'note', message: formatHunkNote(note) });
   lap('patch test');
 
   let index: KbuildIndex;
@@ -131,6 +138,7 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
     ...(options.onCommand ? { onCommand: options.onCommand } : {}),
     workDir: options.workDir,
     ...(options.skipCleanup ? { skipCleanup: true } : {}),
+    ...fuzzOption(options.allowFuzz),
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...signalOpt,
     onPhase: (phase) => {
@@ -142,5 +150,5 @@ export async function compileChangedObjects(options: CompileChangedOptions): Pro
     },
   });
   lap('build patched');
-  return { affected, pairs, structSizes: await structSizes };
+  return { hunkNotes: test.notes, affected, pairs, structSizes: await structSizes };
 }
