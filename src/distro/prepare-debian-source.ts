@@ -20,6 +20,7 @@ import { execa } from 'execa';
 import { BuildError, DistroError } from '../errors.js';
 import { runMake } from '../kbuild/run-make.js';
 import { cacheRoot } from '../source/cache-dir.js';
+import { checkTreeManifest, damagedMessage, writeTreeManifest } from '../source/cache-manifest.js';
 import { extractDeb } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
@@ -209,6 +210,14 @@ async function checkPrepared(tree: string, release: string, logFile: string): Pr
   }
 }
 
+/** The unpacked tree still has every file of its manifest; if not, says so (it is unpacked again). */
+async function isIntact(tree: string, manifest: string, progress: (message: string) => void) {
+  const check = await checkTreeManifest(tree, manifest);
+  if (check.state !== 'damaged') return true;
+  progress(damagedMessage(`${tree}`, check.problems, 're-fetching and re-preparing it'));
+  return false;
+}
+
 async function isReady(tree: string, release: string): Promise<boolean> {
   const uts = await readFile(join(tree, 'include/generated/utsrelease.h'), 'utf8').catch(() => '');
   return uts.includes(`"${release}"`) && (await exists(join(tree, 'tools/objtool/objtool')));
@@ -246,6 +255,7 @@ export async function prepareDebianSource(
   const dir = join(cache, 'targets', 'debian', target.release);
   const tree = join(dir, 'source');
   const stampFile = join(dir, 'source.json');
+  const manifestFile = join(dir, 'source.manifest');
   const logFile = join(dir, 'source-build.log');
   const result = (cached: boolean): PreparedDebianSource => ({
     tree,
@@ -269,7 +279,8 @@ export async function prepareDebianSource(
     stamp !== undefined &&
     stamp.packageVersion === target.packageVersion &&
     stamp.key === keyFor(stamp) &&
-    (await isReady(tree, target.release));
+    (await isReady(tree, target.release)) &&
+    (await checkTreeManifest(tree, manifestFile)).state !== 'damaged';
   if (await isWarm(await readStamp(stampFile))) return result(true);
 
   await mkdir(dir, { recursive: true });
@@ -278,7 +289,12 @@ export async function prepareDebianSource(
     async () => {
       let stamp = await readStamp(stampFile);
       if (await isWarm(stamp)) return result(true);
-      if (stamp?.packageVersion !== target.packageVersion || !(await exists(join(tree, 'Makefile')))) {
+      const damaged = !(await isIntact(tree, manifestFile, progress)); // says so, once
+      if (
+        damaged ||
+        stamp?.packageVersion !== target.packageVersion ||
+        !(await exists(join(tree, 'Makefile')))
+      ) {
         progress(`downloading ${layout.sourcePackage}`);
         const [deb] = await timed('fetch', () =>
           fetchDebPackages([layout.sourcePackage], {
@@ -291,6 +307,7 @@ export async function prepareDebianSource(
         checkSourceVersion(target, deb);
         progress(`unpacking ${layout.sourcePackage} ${deb.version}`);
         await rm(stampFile, { force: true });
+        await rm(manifestFile, { force: true });
         await timed('unpack', async () => {
           const staging = join(dir, 'source-deb');
           await rm(staging, { recursive: true, force: true });
@@ -305,6 +322,7 @@ export async function prepareDebianSource(
             ...signalOpt,
           });
           await rm(staging, { recursive: true, force: true });
+          await writeTreeManifest(tree, manifestFile);
         });
         stamp = {
           format: SOURCE_FORMAT,
