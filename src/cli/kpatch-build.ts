@@ -15,6 +15,7 @@ import { buildFromTree } from '../pipeline/build-from-tree.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import { createBuildProgress } from './build-progress.js';
+import { cleanCacheCommand } from './clean-cache-command.js';
 import { printVerifyResult } from './print-verify-result.js';
 import { abortOnSignals } from './signals.js';
 import { requestFrom, validateBuildRequest } from './validate-request.js';
@@ -64,6 +65,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
                             it (then any module it patches), run the checks, unload, run them again
   --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
                             it, fail after unloading (repeatable; default: the patch is enabled)
+  --clean-cache             remove the cached target and source of -a RELEASE (every release of the
+                            distro without -a), waiting for runs that use them; downloads are kept
   --version                 print the version
   -h, --help                this text
 
@@ -137,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
       debug: { type: 'boolean', short: 'd', default: false },
       'skip-cleanup': { type: 'boolean', default: false },
       'allow-fuzz': { type: 'boolean', default: false },
+      'clean-cache': { type: 'boolean', default: false },
       'skip-compiler-check': { type: 'boolean', default: false },
       'max-objects': { type: 'string' },
       jobs: { type: 'string', short: 'j' },
@@ -160,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
+  if (values['clean-cache']) return cleanCacheCommand(values.distro, values.archversion);
   if (values.sourcerpm !== undefined && values.sourcedir !== undefined) {
     throw new UsageError('-r/--sourcerpm and -s/--sourcedir are two different sources', {
       hint: 'give one of them',

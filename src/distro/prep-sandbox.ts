@@ -1,6 +1,6 @@
 /**
  * A source RPM's %prep is shell code from the package: with -r it comes from the user's file, so it is
- * treated as untrusted. It runs in a private mount namespace where its work directory is the only
+ * treated as untrusted. It runs without network, in a private mount namespace where its work directory is the only
  * writable place it can reach: the work directory is bind-mounted on /tmp (its _topdir), and /var/tmp,
  * /dev/shm and /run/lock are fresh empty tmpfs that vanish with it. Run as root, it also drops to
  * nobody with no capabilities and no_new_privs, so the rest of the file system is read-only to it
@@ -45,7 +45,8 @@ export function sandboxedCommand(work: string, file: string, args: readonly stri
     `cd ${SANDBOX_TOPDIR}`,
     'exec "$@"',
   ].join(' && ');
-  const namespaces = isRoot() ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
+  // --net: an empty network namespace (loopback down): %prep needs no network, an escape gets none.
+  const namespaces = isRoot() ? ['--mount', '--net'] : ['--user', '--map-root-user', '--mount', '--net'];
   return {
     file: 'unshare',
     args: [...namespaces, '--propagation', 'private', 'sh', '-c', script, work, ...drop, file, ...args],

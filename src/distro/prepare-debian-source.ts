@@ -13,7 +13,7 @@
  * A warm call reads the stamp and compares it with the inputs: no network, no lock, no make.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -218,6 +218,24 @@ async function isIntact(tree: string, manifest: string, progress: (message: stri
   return false;
 }
 
+/**
+ * A tree prepared before manifests existed gets one on first use, under the lock: its files older than
+ * .kernelvariables (written after unpacking, before any make) are the archive's. Damage from before
+ * this first use cannot be told; damage after it can.
+ */
+async function adoptUnlistedTree(tree: string, manifest: string, lock: string, signalOpt: object) {
+  if (await exists(manifest)) return;
+  await withLock(
+    lock,
+    async () => {
+      if ((await checkTreeManifest(tree, manifest)).state !== 'unknown') return;
+      const configured = await stat(join(tree, '.kernelvariables')).catch(() => undefined);
+      if (configured) await writeTreeManifest(tree, manifest, configured.mtimeMs);
+    },
+    signalOpt,
+  );
+}
+
 async function isReady(tree: string, release: string): Promise<boolean> {
   const uts = await readFile(join(tree, 'include/generated/utsrelease.h'), 'utf8').catch(() => '');
   return uts.includes(`"${release}"`) && (await exists(join(tree, 'tools/objtool/objtool')));
@@ -281,7 +299,10 @@ export async function prepareDebianSource(
     stamp.key === keyFor(stamp) &&
     (await isReady(tree, target.release)) &&
     (await checkTreeManifest(tree, manifestFile)).state !== 'damaged';
-  if (await isWarm(await readStamp(stampFile))) return result(true);
+  if (await isWarm(await readStamp(stampFile))) {
+    await adoptUnlistedTree(tree, manifestFile, join(dir, '.source.lock'), signalOpt);
+    return result(true);
+  }
 
   await mkdir(dir, { recursive: true });
   return withLock(

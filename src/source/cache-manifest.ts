@@ -13,18 +13,30 @@ export interface ManifestEntry {
   size: number;
 }
 
-async function walk(root: string, dir: string, out: ManifestEntry[]): Promise<void> {
+async function walk(root: string, dir: string, out: ManifestEntry[], olderThan: number): Promise<void> {
   for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
     const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
-    if (entry.isDirectory()) await walk(root, path, out);
-    else if (entry.isFile()) out.push({ path, size: (await lstat(join(root, path))).size });
+    if (entry.isDirectory()) await walk(root, path, out, olderThan);
+    else if (entry.isFile()) {
+      const info = await lstat(join(root, path));
+      if (info.mtimeMs < olderThan) out.push({ path, size: info.size });
+    }
   }
 }
 
-/** Records every regular file of `tree` with its size in `file` ("size<TAB>path" lines). */
-export async function writeTreeManifest(tree: string, file: string): Promise<number> {
+/**
+ * Records every regular file of `tree` with its size in `file` ("size<TAB>path" lines). `olderThan`
+ * (ms since the epoch) keeps only files last modified before then: for a tree unpacked before
+ * manifests existed, the files from the archive (which keep the archive's times), not those the
+ * build generated since.
+ */
+export async function writeTreeManifest(
+  tree: string,
+  file: string,
+  olderThan = Number.POSITIVE_INFINITY,
+): Promise<number> {
   const entries: ManifestEntry[] = [];
-  await walk(tree, '', entries);
+  await walk(tree, '', entries, olderThan);
   const text = entries.map((e) => `${e.size}\t${e.path}`).join('\n');
   await writeFile(`${file}.tmp`, `${text}\n`);
   await rename(`${file}.tmp`, file); // a manifest is complete or absent

@@ -147,6 +147,13 @@ const CASES: Array<[string, string, string[], number, RegExp]> = [
     2,
     /renames fs\/proc\/cmdline\.c to fs\/proc\/cmdline-show\.c/,
   ],
+  [
+    '--clean-cache with a path for -a',
+    'kpatch-build',
+    ['--clean-cache', '--distro', 'debian', '-a', '../x'],
+    64,
+    /--clean-cache -a "\.\.\/x": not a kernel release name/,
+  ],
   ['an unknown option', 'kpatch-build', ['--frobnicate', cmdline], 64, /--frobnicate/],
   [
     'missing ORIG.o',

@@ -54,6 +54,8 @@ describe('prepFromSrpm: %prep is sandboxed', () => {
       `echo escaped > /var/tmp/${token} || echo refused-var-tmp >> result`,
       `echo escaped > /dev/shm/${token} || echo refused-dev-shm >> result`,
       'id -u > uid',
+      // No network: its own namespace has only a loopback (/proc/net is per network namespace).
+      "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > interfaces",
     ].join('\n');
     const srpm = await buildSrpm('escape', prep, true);
     const tree = join(work, 'escape-tree');
@@ -62,6 +64,7 @@ describe('prepFromSrpm: %prep is sandboxed', () => {
     // Nothing reached the host's scratch directories (private tmpfs inside), nor a root-only directory.
     expect(existsSync(`/var/tmp/${token}`)).toBe(false);
     expect(existsSync(`/dev/shm/${token}`)).toBe(false);
+    expect((await readFile(join(tree, 'interfaces'), 'utf8')).trim()).toBe('lo');
     if (isRoot) {
       expect((await readFile(join(tree, 'uid'), 'utf8')).trim()).toBe('65534');
       expect(existsSync(join(outside, 'escape'))).toBe(false);
