@@ -72,8 +72,10 @@ vmlinux or of the distro's modules (headers too after --full-build).
 
 What is proven and what is not, per distro: docs/distros.md and docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
-Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
-66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
+Inputs (patches, -s/-c/-v/-r/--oot-module files, a writable -o, the name) are checked before any work.
+Exit status: 0 built; 2 unsupported change (renames too); 3 no functional change (e.g. only
+Documentation/); 65 patch does not apply (or needs fuzz); 66 unknown distro or release; 64 usage;
+1 other errors (see docs/exit-codes.md).
 `;
 
 /** Without -s: the target is a distro kernel release (Debian, Ubuntu, Fedora, the RHEL family). */
