@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -16,14 +16,18 @@ let release: string;
 let cache: string;
 let sharedTree: string;
 
-/** Hard-link copy of `from` into `to`; small files we may rewrite become real copies. */
-async function linkCopy(from: string, to: string, realCopies: string[]): Promise<void> {
+/**
+ * Hard-link copy of `from` into `to`, except its top-level files (stamps, manifests, logs, kallsyms),
+ * which are real copies: those are rewritten or appended in place, the trees only ever replaced whole.
+ */
+async function linkCopy(from: string, to: string, copyFiles = true): Promise<void> {
   await mkdir(to, { recursive: true });
   await execa('cp', ['-al', `${from}/.`, to]);
-  for (const name of realCopies) {
-    if (!existsSync(join(from, name))) continue;
-    await rm(join(to, name), { force: true });
-    await cp(join(from, name), join(to, name));
+  if (!copyFiles) return;
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    await rm(join(to, entry.name), { force: true });
+    await cp(join(from, entry.name), join(to, entry.name));
   }
 }
 
@@ -33,13 +37,9 @@ beforeAll(async () => {
   sharedTree = source.tree;
   cache = await mkdtemp(join(tmpdir(), 'e2e-cache-damage-'));
   const shared = cacheRoot();
-  await linkCopy(join(shared, 'targets', 'debian', release), join(cache, 'targets', 'debian', release), [
-    'source.json',
-    'source.manifest',
-    'source-build.log',
-    'target.json',
-  ]);
-  await linkCopy(join(shared, 'debs'), join(cache, 'debs'), []);
+  await linkCopy(join(shared, 'targets', 'debian', release), join(cache, 'targets', 'debian', release));
+  // Downloads are only replaced by rename after verification: links are safe.
+  await linkCopy(join(shared, 'debs'), join(cache, 'debs'), false);
 });
 
 describe('kpatch-build --distro debian on a damaged cache', () => {
