@@ -30,6 +30,8 @@ export interface LivepatchJob {
   replace: boolean;
   /** Leave the tree patched if the build fails. */
   skipCleanup: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default, reported either way. */
+  allowFuzz: boolean;
   skipCompilerCheck: boolean;
   /** Keep the work dir (-d). */
   keepWorkDir: boolean;

@@ -15,6 +15,10 @@ describe('parseKpatchBuildArgs', () => {
     [['--oot-module', 'm.ko', 'x.patch'], /--oot-module and --oot-module-src go together/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
     [['-n', '', 'x.patch'], /the module name is empty/],
+    // -n is used as given or refused, never rewritten; a derived name is refused too rather than cut.
+    [['-n', 'foo/bar', 'x.patch'], /-n\/--name "foo\/bar": a module name holds only/],
+    [['-n', 'x'.repeat(56), 'x.patch'], /has 56 characters; the kernel allows at most 55/],
+    [[`${'y'.repeat(50)}.patch`], /module name derived from y+\.patch .* has 60 characters/],
   ])('refuses %j with a UsageError', (args, message) => {
     expect(() => parseKpatchBuildArgs(args)).toThrow(UsageError);
     expect(() => parseKpatchBuildArgs(args)).toThrow(message);
@@ -59,6 +63,7 @@ describe('parseKpatchBuildArgs', () => {
         outputDir: '/w/out',
         replace: false,
         skipCleanup: true,
+        allowFuzz: false,
         skipCompilerCheck: false,
         keepWorkDir: true,
       },
@@ -68,6 +73,7 @@ describe('parseKpatchBuildArgs', () => {
       json: false,
       verify: false,
       checks: [],
+      notes: [],
     });
   });
 
@@ -124,5 +130,28 @@ describe('parseKpatchBuildArgs', () => {
   it('leaves the distro and release to the target resolver when not given', () => {
     expect(parseKpatchBuildArgs(['x.patch'])).toMatchObject({ target: { kind: 'distro' } });
     expect(parseKpatchBuildArgs(['x.patch'])).not.toHaveProperty('target.distro');
+  });
+
+  it('puts --allow-fuzz on the job (off by default)', () => {
+    expect(parseKpatchBuildArgs(['--allow-fuzz', 'x.patch'])).toMatchObject({ job: { allowFuzz: true } });
+    expect(parseKpatchBuildArgs(['x.patch'])).toMatchObject({ job: { allowFuzz: false } });
+  });
+
+  it('notes a default name whose characters were replaced', () => {
+    const command = parseKpatchBuildArgs(['fix.v2.patch']);
+    expect(command).toMatchObject({ job: { name: 'livepatch-fix-v2' } });
+    expect(command).toMatchObject({
+      notes: [expect.stringMatching(/module name livepatch-fix-v2 \(from fix\.v2\.patch/)],
+    });
+  });
+
+  it.each([
+    [['--clean-cache'], { kind: 'clean-cache' }],
+    [
+      ['--clean-cache', '--distro', 'debian', '-a', '6.1.0-57-amd64'],
+      { kind: 'clean-cache', distro: 'debian', release: '6.1.0-57-amd64' },
+    ],
+  ])('%j is %j (no patch needed)', (args, command) => {
+    expect(parseKpatchBuildArgs(args)).toEqual(command);
   });
 });
