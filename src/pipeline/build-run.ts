@@ -24,7 +24,7 @@ export interface OotModule {
 /** What to build: the same for every target. */
 export interface LivepatchJob {
   patches: string[];
-  /** Module name (already sanitised, see livepatchModuleName). */
+  /** Module name (checked, never rewritten: see livepatchModuleName). */
   name: string;
   outputDir: string;
   replace: boolean;
