@@ -33,6 +33,7 @@ for (let run = 0; run < runs; run++) {
       outputDir: out,
       replace: true,
       skipCleanup: false,
+      allowFuzz: false,
       skipCompilerCheck: false,
       keepWorkDir: true,
     },

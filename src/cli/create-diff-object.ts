@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createDiffObject } from '../diff/create-diff-object.js';
 import { parseStructSizeAssignments, structSizesFromEnv } from '../diff/struct-sizes.js';
 import { UsageError } from '../errors.js';
+import { probeOutputFile, requireInputs } from './check-paths.js';
 
 export const CREATE_DIFF_OBJECT_HELP = `Usage: create-diff-object ORIG.o PATCHED.o -o OUT.o [options]
 
@@ -47,6 +48,14 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('give exactly two objects: ORIG.o PATCHED.o', { hint: 'see --help' });
   }
   if (!values.output) throw new UsageError('give the output object with -o OUT.o', { hint: 'see --help' });
+  await requireInputs([
+    ['ORIG.o', origPath],
+    ['PATCHED.o', patchedPath],
+    ['--symbols', values.symbols],
+    ['--module-symvers', values['module-symvers']],
+  ]);
+  await probeOutputFile(values.output, '-o/--output');
+  if (values.json) await probeOutputFile(values.json, '--json');
   const structSizes = { ...structSizesFromEnv(), ...parseStructSizeAssignments(values['struct-size']) };
   const report = await createDiffObject({
     origPath,

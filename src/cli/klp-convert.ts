@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { ConvertLivepatchResult } from '../klp/convert-livepatch-module.js';
 import { convertLivepatchModule } from '../klp/convert-livepatch-module.js';
+import { probeOutputFile, requireInputs } from './check-paths.js';
 
 export const KLP_CONVERT_HELP = `Usage: klp-convert (--vmlinux FILE | --system-map FILE) [options] IN.ko OUT.ko
 
@@ -83,6 +84,14 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError('give exactly one of --vmlinux and --system-map', { hint: 'see --help' });
   }
   const [input, output] = positionals as [string, string];
+  await requireInputs([
+    ['IN.ko', input],
+    ['--vmlinux', values.vmlinux],
+    ['--system-map', values['system-map']],
+    ['--module-symvers', values['module-symvers']],
+    ...values['target-module'].map((m) => ['--target-module', m] as const),
+  ]);
+  await probeOutputFile(output, 'OUT.ko');
   const result = await convertLivepatchModule({
     input,
     output,

@@ -4,6 +4,7 @@ import { prepareTarget } from '../distro/prepare-target.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
 import type { Accel } from '../verify/run-qemu.js';
 import { verifyLivepatch } from '../verify/verify-livepatch.js';
+import { requireInputs } from './check-paths.js';
 import { printVerifyResult } from './print-verify-result.js';
 import type { CliRuntime } from './run-cli.js';
 
@@ -67,6 +68,12 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
   const timeout = Number(values.timeout);
   const memory = Number(values.memory);
   if (!(timeout > 0) || !(memory >= 128)) throw new UsageError('--timeout must be > 0 and --memory >= 128');
+  await requireInputs([
+    ['--kernel', values.kernel],
+    ...values.module.map((m) => ['--module', m] as const),
+    ...values['extra-module'].map((m) => ['--extra-module', m] as const),
+    ...values['late-module'].map((m) => ['--late-module', m] as const),
+  ]);
 
   const { signal, dispose } = runtime.interrupts();
   try {

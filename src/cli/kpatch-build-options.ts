@@ -5,13 +5,15 @@
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { livepatchModuleName } from '../module/module-spec.js';
+import { livepatchModuleName, renamedDefaultNote } from '../module/module-spec.js';
 import type { LivepatchJob } from '../pipeline/build-run.js';
 import type { TargetSpec } from '../pipeline/kpatch-build.js';
 
 export type KpatchBuildCommand =
   | { kind: 'help' }
   | { kind: 'version' }
+  /** --clean-cache: a distro's cached targets (one release with -a); no patches, nothing built. */
+  | { kind: 'clean-cache'; distro?: string; release?: string }
   | {
       kind: 'build';
       target: TargetSpec;
@@ -27,7 +29,11 @@ export type KpatchBuildCommand =
       checks: string[];
       /** --suite and --ignore-valid-until, put into effect by applyDebianArchiveOptions. */
       debianArchive: { suite?: string; ignoreValidUntil: boolean };
+      /** Things to tell the user before the build, e.g. a default module name that had characters replaced. */
+      notes: string[];
     };
+
+export type KpatchBuildJob = Extract<KpatchBuildCommand, { kind: 'build' }>;
 
 const OPTIONS = {
   sourcedir: { type: 'string', short: 's' },
@@ -40,6 +46,8 @@ const OPTIONS = {
   'non-replace': { type: 'boolean', short: 'R', default: false },
   debug: { type: 'boolean', short: 'd', default: false },
   'skip-cleanup': { type: 'boolean', default: false },
+  'allow-fuzz': { type: 'boolean', default: false },
+  'clean-cache': { type: 'boolean', default: false },
   'skip-compiler-check': { type: 'boolean', default: false },
   'max-objects': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
@@ -118,6 +126,13 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
+  if (values['clean-cache']) {
+    return {
+      kind: 'clean-cache',
+      ...(values.distro !== undefined ? { distro: values.distro } : {}),
+      ...(values.archversion !== undefined ? { release: values.archversion } : {}),
+    };
+  }
   checkCombinations(values, positionals);
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
@@ -134,6 +149,7 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
       outputDir: resolve(cwd, values.output ?? '.'),
       replace: !values['non-replace'],
       skipCleanup: values['skip-cleanup'],
+      allowFuzz: values['allow-fuzz'],
       skipCompilerCheck: values['skip-compiler-check'],
       keepWorkDir: values.debug,
       ...(oot && ootSrc ? { ootModule: { ko: oot, sourceDir: ootSrc } } : {}),
@@ -149,5 +165,6 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
       ignoreValidUntil: values['ignore-valid-until'],
     },
+    notes: [renamedDefaultNote(positionals, values.name)].filter((n) => n !== undefined),
   };
 }

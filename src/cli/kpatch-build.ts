@@ -6,9 +6,11 @@ import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
 import { createBuildProgress } from './build-progress.js';
+import { cleanCacheCommand } from './clean-cache-command.js';
 import { parseKpatchBuildArgs } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
 import type { CliRuntime } from './run-cli.js';
+import { requestFrom, validateBuildRequest } from './validate-request.js';
 import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
@@ -43,6 +45,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
   -R, --non-replace         do not replace earlier livepatches (atomic replace is the default)
   -d, --debug               keep the work directory and its logs
   --skip-cleanup            leave the tree patched if the build fails
+  --allow-fuzz              apply hunks whose context differs from the tree (GNU patch fuzz); refused
+                            by default since such a hunk may change the wrong code; reported either way
   --skip-compiler-check     build even if the local compiler differs from the target's
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default ${DEFAULT_MAX_OBJECTS})
@@ -60,13 +64,17 @@ vmlinux or of the distro's modules (headers too after --full-build).
                             it (then any module it patches), run the checks, unload, run them again
   --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
                             it, fail after unloading (repeatable; default: the patch is enabled)
+  --clean-cache             remove the cached target and source of -a RELEASE (every release of the
+                            distro without -a), waiting for runs that use them; downloads are kept
   --version                 print the version
   -h, --help                this text
 
 What is proven and what is not, per distro: docs/distros.md and docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
-Exit status: 0 built; 2 unsupported change; 3 no functional change; 65 patch does not apply;
-66 unknown distro or release; 64 usage; 1 other errors (see docs/exit-codes.md).
+Inputs (patches, -s/-c/-v/-r/--oot-module files, a writable -o, the name) are checked before any work.
+Exit status: 0 built; 2 unsupported change (renames too); 3 no functional change (e.g. only
+Documentation/); 65 patch does not apply (or needs fuzz); 66 unknown distro or release; 64 usage;
+1 other errors (see docs/exit-codes.md).
 `;
 
 /** --verify: the built module, proven in a VM booting the target's image. */
@@ -87,12 +95,16 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     process.stdout.write(`kpatch-build ${toolVersion()}\n`);
     return 0;
   }
+  if (command.kind === 'clean-cache') return cleanCacheCommand(command.distro, command.release);
   applyDebianArchiveOptions({
     ...command.debianArchive,
     distro: command.target.kind === 'distro' ? command.target.distro : undefined,
     sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
   });
+  // Every input checked before anything is fetched, prepared or built.
   if (command.job.sign) await checkSigningKey(command.job.sign);
+  await validateBuildRequest(requestFrom(command));
+  for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
   const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });

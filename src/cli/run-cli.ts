@@ -22,6 +22,22 @@ function usageErrorFromParseArgs(error: unknown): unknown {
   return error;
 }
 
+/** -d/--debug (or KPATCH_DEBUG=1) shows stacks; users otherwise see one line and a hint. */
+function wantsStack(): boolean {
+  const argv = process.argv.slice(2);
+  return Boolean(process.env.KPATCH_DEBUG) || argv.includes('-d') || argv.includes('--debug');
+}
+
+function printInternalError(name: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${name}: internal error: ${message}\n`);
+  if (wantsStack() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else
+    process.stderr.write(
+      `${name}: hint: this is a bug; run again with -d (or KPATCH_DEBUG=1) for the stack, and report it\n`,
+    );
+}
+
 /**
  * Runs a command's main function and turns its outcome into output and an exit code.
  * Every bin/ launcher goes through here, so errors look the same everywhere.
@@ -40,11 +56,9 @@ export async function runCli(
       process.stderr.write(`${name}: ERROR: ${error.message}\n`);
       if (error.hint) process.stderr.write(`${name}: hint: ${error.hint}\n`);
       if (error.logPath) process.stderr.write(`${name}: log: ${error.logPath}\n`);
-      if (process.env.KPATCH_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+      if (wantsStack() && error.stack) process.stderr.write(`${error.stack}\n`);
     } else {
-      process.stderr.write(
-        `${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      printInternalError(name, error);
     }
   }
   process.exitCode = code;

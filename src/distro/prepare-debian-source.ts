@@ -13,7 +13,7 @@
  * A warm call reads the stamp and compares it with the inputs: no network, no lock, no make.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -21,6 +21,7 @@ import { BuildError, DistroError } from '../errors.js';
 import { runMake } from '../kbuild/run-make.js';
 import type { Toolchain } from '../kbuild/toolchain.js';
 import { cacheRoot } from '../source/cache-dir.js';
+import { checkTreeManifest, damagedMessage, writeTreeManifest } from '../source/cache-manifest.js';
 import { extractDeb } from '../source/deb.js';
 import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
@@ -212,6 +213,32 @@ async function checkPrepared(tree: string, release: string, logFile: string): Pr
   }
 }
 
+/** The unpacked tree still has every file of its manifest; if not, says so (it is unpacked again). */
+async function isIntact(tree: string, manifest: string, progress: (message: string) => void) {
+  const check = await checkTreeManifest(tree, manifest);
+  if (check.state !== 'damaged') return true;
+  progress(damagedMessage(`${tree}`, check.problems, 're-fetching and re-preparing it'));
+  return false;
+}
+
+/**
+ * A tree prepared before manifests existed gets one on first use, under the lock: its files older than
+ * .kernelvariables (written after unpacking, before any make) are the archive's. Damage from before
+ * this first use cannot be told; damage after it can.
+ */
+async function adoptUnlistedTree(tree: string, manifest: string, lock: string, signalOpt: object) {
+  if (await exists(manifest)) return;
+  await withLock(
+    lock,
+    async () => {
+      if ((await checkTreeManifest(tree, manifest)).state !== 'unknown') return;
+      const configured = await stat(join(tree, '.kernelvariables')).catch(() => undefined);
+      if (configured) await writeTreeManifest(tree, manifest, configured.mtimeMs);
+    },
+    signalOpt,
+  );
+}
+
 async function isReady(tree: string, release: string): Promise<boolean> {
   const uts = await readFile(join(tree, 'include/generated/utsrelease.h'), 'utf8').catch(() => '');
   return uts.includes(`"${release}"`) && (await exists(join(tree, 'tools/objtool/objtool')));
@@ -249,6 +276,7 @@ export async function prepareDebianSource(
   const dir = join(cache, 'targets', 'debian', target.release);
   const tree = join(dir, 'source');
   const stampFile = join(dir, 'source.json');
+  const manifestFile = join(dir, 'source.manifest');
   const logFile = join(dir, 'source-build.log');
   const result = (cached: boolean): PreparedDebianSource => ({
     tree,
@@ -272,8 +300,12 @@ export async function prepareDebianSource(
     stamp !== undefined &&
     stamp.packageVersion === target.packageVersion &&
     stamp.key === keyFor(stamp) &&
-    (await isReady(tree, target.release));
-  if (await isWarm(await readStamp(stampFile))) return result(true);
+    (await isReady(tree, target.release)) &&
+    (await checkTreeManifest(tree, manifestFile)).state !== 'damaged';
+  if (await isWarm(await readStamp(stampFile))) {
+    await adoptUnlistedTree(tree, manifestFile, join(dir, '.source.lock'), signalOpt);
+    return result(true);
+  }
 
   await mkdir(dir, { recursive: true });
   return withLock(
@@ -281,7 +313,12 @@ export async function prepareDebianSource(
     async () => {
       let stamp = await readStamp(stampFile);
       if (await isWarm(stamp)) return result(true);
-      if (stamp?.packageVersion !== target.packageVersion || !(await exists(join(tree, 'Makefile')))) {
+      const damaged = !(await isIntact(tree, manifestFile, progress)); // says so, once
+      if (
+        damaged ||
+        stamp?.packageVersion !== target.packageVersion ||
+        !(await exists(join(tree, 'Makefile')))
+      ) {
         progress(`downloading ${layout.sourcePackage}`);
         const [deb] = await timed('fetch', () =>
           fetchDebPackages([`${layout.sourcePackage}=${target.packageVersion}`], {
@@ -294,6 +331,7 @@ export async function prepareDebianSource(
         checkSourceVersion(target, deb);
         progress(`unpacking ${layout.sourcePackage} ${deb.version}`);
         await rm(stampFile, { force: true });
+        await rm(manifestFile, { force: true });
         await timed('unpack', async () => {
           const staging = join(dir, 'source-deb');
           await rm(staging, { recursive: true, force: true });
@@ -308,6 +346,7 @@ export async function prepareDebianSource(
             ...signalOpt,
           });
           await rm(staging, { recursive: true, force: true });
+          await writeTreeManifest(tree, manifestFile);
         });
         stamp = {
           format: SOURCE_FORMAT,

@@ -8,6 +8,7 @@ import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { dumpKallsyms } from '../verify/dump-kallsyms.js';
 import { debianLayout } from './debian-layout.js';
+import { releaseNotFound, removeIfEmpty } from './release-not-found.js';
 import { resolveDebianRelease } from './resolve-debian-release.js';
 import type { TargetKernel } from './target.js';
 
@@ -80,6 +81,10 @@ export async function prepareDebianTarget(
   const cached = await readManifest(manifestFile);
   if (cached) return cached;
   await mkdir(dir, { recursive: true });
+  const unknownRelease = async (error: unknown) => {
+    await removeIfEmpty(dir); // a release the archive lacks leaves no entry behind
+    throw releaseNotFound(error, 'Debian', release, layout.imagePackage);
+  };
   return withLock(join(dir, '.lock'), async () => {
     const again = await readManifest(manifestFile);
     if (again) return again;
@@ -138,5 +143,5 @@ export async function prepareDebianTarget(
     };
     await writeFile(manifestFile, `${JSON.stringify(target, null, 2)}\n`);
     return target;
-  });
+  }).catch(unknownRelease);
 }

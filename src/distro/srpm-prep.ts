@@ -4,15 +4,16 @@
  * (unpack + apply the distro's patches) with the dist macros the distro's build had (%dist, %fedora/%rhel),
  * in a private _topdir and HOME so no user macros interfere. The tree is the directory named like
  * "linux-<release>" under BUILD/ (kernel.spec renames it so); it is moved to `tree`.
- * %prep is the distro's shell code from a verified package; it runs as the calling user.
+ * %prep is shell code from the package (with -r, the user's file): it runs sandboxed (prep-sandbox.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { BuildError, DistroError, SourceError } from '../errors.js';
 import { abortError } from '../source/abort.js';
 import { extractRpm } from '../source/rpm.js';
+import { chownWork, SANDBOX_TOPDIR, sandboxedCommand } from './prep-sandbox.js';
 
 export interface SrpmPrepOptions {
   spec: string;
@@ -39,6 +40,15 @@ async function findDir(root: string, name: string, depth: number): Promise<strin
   return undefined;
 }
 
+/** A %prep that made no kernel tree (no top Makefile) is the SRPM's fault, said before any make runs. */
+async function requireMakefile(prepared: string, srpm: string, logFile: string): Promise<void> {
+  if ((await stat(join(prepared, 'Makefile')).catch(() => undefined))?.isFile()) return;
+  throw new SourceError(`%prep of ${srpm} made ${prepared} without a Makefile: not a kernel source tree`, {
+    hint: 'give a kernel source RPM (kernel-*.src.rpm) whose %prep unpacks the kernel tree',
+    logPath: logFile,
+  });
+}
+
 export async function prepFromSrpm(srpm: string, tree: string, options: SrpmPrepOptions): Promise<void> {
   const work = `${tree}.rpmbuild`;
   await rm(work, { recursive: true, force: true });
@@ -51,11 +61,13 @@ export async function prepFromSrpm(srpm: string, tree: string, options: SrpmPrep
     });
   }
   await mkdir(join(work, 'BUILD'), { recursive: true });
+  // Paths as %prep sees them: the work directory is mounted on SANDBOX_TOPDIR.
+  const inside = (path: string) => join(SANDBOX_TOPDIR, relative(work, path));
   const defines = {
-    _topdir: work,
-    _sourcedir: sources,
-    _specdir: sources,
-    _builddir: join(work, 'BUILD'),
+    _topdir: SANDBOX_TOPDIR,
+    _sourcedir: inside(sources),
+    _specdir: inside(sources),
+    _builddir: inside(join(work, 'BUILD')),
     ...options.defines,
   };
   const args = ['-bp', '--nodeps', `--target=${options.arch}`];
@@ -64,19 +76,22 @@ export async function prepFromSrpm(srpm: string, tree: string, options: SrpmPrep
       throw new DistroError(`refusing rpm macro ${name} "${value}"`);
     args.push('-D', `${name} ${value}`);
   }
-  args.push(spec);
+  args.push(inside(spec));
   const log = createWriteStream(options.logFile);
-  const child = execa('rpmbuild', args, {
+  await chownWork(work, 'sandbox');
+  const sandboxed = sandboxedCommand(work, 'rpmbuild', args);
+  const child = execa(sandboxed.file, sandboxed.args, {
     reject: false,
     all: true,
     buffer: false,
     cwd: work,
-    env: { HOME: work, LC_ALL: 'C' },
+    env: { HOME: SANDBOX_TOPDIR, LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' },
     cancelSignal: options.signal,
   });
   child.all?.pipe(log);
   const result = await child;
   await new Promise((resolve) => log.end(resolve));
+  await chownWork(work, 'caller');
   if (options.signal?.aborted) throw abortError(options.signal);
   if (result.failed) {
     const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
@@ -97,6 +112,7 @@ export async function prepFromSrpm(srpm: string, tree: string, options: SrpmPrep
       logPath: options.logFile,
     });
   }
+  await requireMakefile(prepared, srpm, options.logFile);
   await rename(prepared, tree);
   await rm(join(tree, '.git'), { recursive: true, force: true });
   await rm(work, { recursive: true, force: true });

@@ -47,15 +47,46 @@ export interface LivepatchModuleSpec {
 /** The kernel parses livepatch object and symbol names with %55[^.] and %511[^,]. */
 export const MAX_MODULE_NAME = 55;
 
+const MODULE_NAME_CHARS = /^[A-Za-z0-9_-]+$/;
+
+/** The name kpatch-build would derive from the first patch: `livepatch-<basename without extension>`. */
+function defaultModuleName(patches: readonly string[]): string {
+  const raw = `livepatch-${basename(patches[0] ?? 'patch').replace(/\.(patch|diff)$/, '')}`;
+  return raw.replaceAll(/[^A-Za-z0-9_-]/g, '-');
+}
+
 /**
- * kpatch-build's module name rule: characters other than [A-Za-z0-9_-] become '-', at most 55
- * characters; by default `livepatch-<first patch's basename without extension>`.
+ * kpatch-build's module name: [A-Za-z0-9_-], at most 55 characters (the kernel parses livepatch object
+ * names with %55[^.]). An explicit -n NAME is used as given or refused, never rewritten; the default
+ * `livepatch-<first patch>` has other characters replaced by '-' (the CLI reports that) and is refused,
+ * not cut, when too long: two cut names could collide.
  */
 export function livepatchModuleName(patches: readonly string[], explicit?: string): string {
-  const raw = explicit ?? `livepatch-${basename(patches[0] ?? 'patch').replace(/\.(patch|diff)$/, '')}`;
-  const name = raw.replaceAll(/[^A-Za-z0-9_-]/g, '-').slice(0, MAX_MODULE_NAME);
+  const name = explicit ?? defaultModuleName(patches);
+  const what = explicit === undefined ? `the module name derived from ${patches[0]}` : '-n/--name';
   if (name === '') throw new UsageError('the module name is empty', { hint: 'pass -n NAME' });
+  if (!MODULE_NAME_CHARS.test(name)) {
+    throw new UsageError(`${what} "${name}": a module name holds only letters, digits, '_' and '-'`, {
+      hint: `e.g. -n ${name.replaceAll(/[^A-Za-z0-9_-]/g, '-')}`,
+    });
+  }
+  if (name.length > MAX_MODULE_NAME) {
+    throw new UsageError(
+      `${what} "${name}" has ${name.length} characters; the kernel allows at most ${MAX_MODULE_NAME}`,
+      { hint: `pass a shorter -n NAME (e.g. -n ${name.slice(0, 40)})` },
+    );
+  }
   return name;
+}
+
+/** Why the default name differs from the patch file's name, when it does (the CLI says so). */
+export function renamedDefaultNote(patches: readonly string[], explicit?: string): string | undefined {
+  if (explicit !== undefined) return undefined;
+  const raw = `livepatch-${basename(patches[0] ?? 'patch').replace(/\.(patch|diff)$/, '')}`;
+  const name = defaultModuleName(patches);
+  return raw === name
+    ? undefined
+    : `module name ${name} (from ${patches[0]}: characters other than [A-Za-z0-9_-] became '-'; -n NAME chooses another)`;
 }
 
 const C_SYMBOL = /^[A-Za-z_.$][A-Za-z0-9_.$]*$/;

@@ -23,6 +23,8 @@ export interface ApplyPatchesOptions {
   /** Leave the tree patched on errors and signals (kpatch-build --skip-cleanup); restore() still works. */
   skipCleanup?: boolean;
   fuzz?: number;
+  /** Accept hunks that apply only with fuzz (kpatch-build --allow-fuzz). */
+  allowFuzz?: boolean;
 }
 
 export interface AppliedPatches extends FileChanges {
@@ -102,7 +104,11 @@ export async function applyPatches(
   const root = resolve(tree);
   if (signal?.aborted) throw abortError(signal);
   const fuzzOption = options.fuzz === undefined ? {} : { fuzz: options.fuzz };
-  const report = await testPatches(root, patchFiles, { ...fuzzOption, ...(signal ? { signal } : {}) });
+  const report = await testPatches(root, patchFiles, {
+    ...fuzzOption,
+    ...(options.allowFuzz ? { allowFuzz: true } : {}),
+    ...(signal ? { signal } : {}),
+  });
   if (!report.ok) throw patchTestError(report);
   if (signal?.aborted) throw abortError(signal);
 

@@ -11,10 +11,17 @@ import { dirname, join, resolve } from 'node:path';
 import { PatchError } from '../errors.js';
 import type { HunkInfo, PatchDescription, PatchedFileInfo } from './describe-patch.js';
 import { describePatch, touchedPaths } from './describe-patch.js';
+import { describeFuzz } from './fuzz-mismatch.js';
 import type { GnuFileOutcome } from './gnu-patch.js';
 import { runGnuPatch } from './gnu-patch.js';
 
-export type HunkFailureReason = 'file-missing' | 'context-mismatch' | 'already-applied' | 'unreadable';
+export type HunkFailureReason =
+  | 'file-missing'
+  | 'context-mismatch'
+  | 'already-applied'
+  | 'unreadable'
+  /** Applies only by ignoring context lines (fuzz), refused unless allowFuzz. */
+  | 'fuzz';
 
 export interface HunkFailure {
   patchFile: string;
@@ -52,6 +59,8 @@ export interface PatchTestReport {
 
 export interface TestPatchesOptions {
   fuzz?: number;
+  /** Accept hunks that apply only with fuzz (they are still reported in `notes`). */
+  allowFuzz?: boolean;
   signal?: AbortSignal;
   /** Where the scratch copy goes; default the system temp directory. */
   scratchParent?: string;
@@ -104,6 +113,7 @@ function judgeFile(
   info: PatchedFileInfo | undefined,
   outcome: GnuFileOutcome,
   before: string | undefined,
+  allowFuzz = false,
 ): { failures: HunkFailure[]; notes: HunkNote[] } {
   const file = info?.path ?? outcome.path ?? '(unknown file)';
   const hunks = info?.hunks ?? [];
@@ -135,6 +145,10 @@ function judgeFile(
   for (const result of outcome.hunks) {
     const hunk = hunks[result.number - 1];
     if (result.status === 'applied') {
+      if (result.fuzz > 0 && !allowFuzz && hunk) {
+        failures.push(fuzzFailure(patchFile, file, hunk, result, before));
+        continue;
+      }
       if ((result.offset !== 0 || result.fuzz !== 0) && hunk) {
         notes.push({
           patchFile,
@@ -169,6 +183,19 @@ function judgeFile(
     );
   }
   return { failures, notes };
+}
+
+/** A hunk GNU patch applied only by ignoring context: refused, showing the lines that differ. */
+function fuzzFailure(
+  patchFile: string,
+  file: string,
+  hunk: HunkInfo,
+  result: { fuzz: number; offset: number; line?: number | undefined },
+  before: string | undefined,
+): HunkFailure {
+  const differing = describeFuzz(before, hunk, result.offset, result.fuzz);
+  const detail = `applies only with fuzz ${result.fuzz} (ignoring context) near line ${result.line ?? '?'} of ${file}${differing.length > 0 ? `:\n      ${differing.join('\n      ')}` : ''}`;
+  return failure(patchFile, file, hunk, 'fuzz', detail);
 }
 
 /** Copies the named files that exist in `tree` into `scratch`, keeping relative paths and modes. */
@@ -219,7 +246,13 @@ export async function testPatches(
         if (info) used.add(info);
         if (outcome.path) touched.add(outcome.path);
         if (outcome.renamedFrom) touched.add(outcome.renamedFrom);
-        const judged = judgeFile(patch.patchFile, info, outcome, info && before.get(info.path));
+        const judged = judgeFile(
+          patch.patchFile,
+          info,
+          outcome,
+          info && before.get(info.path),
+          options.allowFuzz,
+        );
         failures.push(...judged.failures);
         report.notes.push(...judged.notes);
       }
@@ -254,7 +287,10 @@ export function patchTestError(report: PatchTestReport): PatchError {
   const lines = report.failures.map((f) => `  ${formatHunkFailure(f)}`);
   if (report.untested.length > 0) lines.push(`  not tested after that: ${report.untested.join(', ')}`);
   const patchesHit = new Set(report.failures.map((f) => f.patchFile));
+  const fuzzOnly = report.failures.every((f) => f.reason === 'fuzz');
   return new PatchError(`${[...patchesHit].join(', ')} does not apply:\n${lines.join('\n')}`, {
-    hint: 'the patches must apply to this exact source tree with patch -p1 (refresh them against it)',
+    hint: fuzzOnly
+      ? 'a hunk applied with fuzz may change the wrong code: refresh the patch against this tree, or check the lines above and pass --allow-fuzz'
+      : 'the patches must apply to this exact source tree with patch -p1 (refresh them against it)',
   });
 }

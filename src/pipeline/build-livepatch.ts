@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ObjectChanges } from '../module/plan-module.js';
+import type { HunkNote } from '../patch/test-patches.js';
 import { withLock } from '../source/lock.js';
 import type { BuildContext } from './build-context.js';
 import { runStep } from './build-events.js';
@@ -41,6 +42,8 @@ export interface LivepatchBuild {
   /** The target's bootable image, when known (the tree's bzImage, or the distro's), for --verify. */
   image: string | undefined;
   workDir: string | undefined;
+  /** Hunks that applied at an offset or, with --allow-fuzz, with fuzz. */
+  hunks: HunkNote[];
 }
 
 export async function buildLivepatch(
@@ -62,7 +65,7 @@ export async function buildLivepatch(
       join(run.patchRoot, '.kpatch-build.lock'),
       async () => {
         restoreKilledRun(run);
-        const touched = await step('patch test', () => testPatchFiles(run));
+        const { touched, hunks } = await step('patch test', () => testPatchFiles(run));
         const { index, affected } = await step('affected objects', async () => {
           await recordTouchedObjects(run, touched);
           const index = await indexKbuildRecords(run);
@@ -72,6 +75,7 @@ export async function buildLivepatch(
         const orig = await step('build original', () => buildOriginal(run, index, affected));
         const patched = await step('build patched', () => buildPatched(run, index, affected));
         return {
+          hunks,
           affected,
           pairs: pairObjects(affected.objects, orig, patched),
           structSizes: await structSizes,
@@ -102,6 +106,7 @@ export async function buildLivepatch(
       targetModules,
       image: target.image,
       workDir: job.keepWorkDir ? run.workDir : undefined,
+      hunks: compiled.hunks,
     };
   } catch (error) {
     failed(error);

@@ -25,6 +25,8 @@ export interface BuildObjectsOptions {
   /** The target's compiler (Toolchain.compile). */
   compile: Toolchain['compile'];
   skipCleanup?: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default. */
+  allowFuzz?: boolean;
   /** Compilers run at once (-j). */
   jobs: number;
   signal?: AbortSignal;
@@ -75,6 +77,7 @@ export function compilePatchedObjects(options: BuildObjectsOptions): Promise<Com
     () => compileAll(options, join(options.workDir, 'patched')),
     {
       ...(options.skipCleanup ? { skipCleanup: true } : {}),
+      ...(options.allowFuzz ? { allowFuzz: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     },
   );

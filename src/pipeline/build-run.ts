@@ -25,12 +25,14 @@ export interface OotModule {
 /** What to build: the same for every target. */
 export interface LivepatchJob {
   patches: string[];
-  /** Module name (already sanitised, see livepatchModuleName). */
+  /** Module name (checked, never rewritten: see livepatchModuleName). */
   name: string;
   outputDir: string;
   replace: boolean;
   /** Leave the tree patched if the build fails. */
   skipCleanup: boolean;
+  /** Apply hunks that need fuzz (--allow-fuzz); refused by default, reported either way. */
+  allowFuzz: boolean;
   skipCompilerCheck: boolean;
   /** Keep the work dir (-d). */
   keepWorkDir: boolean;

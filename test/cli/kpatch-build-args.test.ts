@@ -27,7 +27,8 @@ describe('bin/kpatch-build arguments', () => {
     [['-j', '0', 'x.patch'], /-j\/--jobs takes a positive whole number/],
     [['--bogus', 'x.patch'], /Unknown option '--bogus'/],
     [
-      ['--distro', 'debian', '-r', 'kernel.src.rpm', 'x.patch'],
+      // Real files: they are checked before the distro is (a missing one would be reported first).
+      ['--distro', 'debian', '-r', `${REPO}package.json`, `${REPO}examples/cmdline.patch`],
       /-r\/--sourcerpm is for RPM distros; the target distro is debian/,
     ],
     [

@@ -17,6 +17,10 @@ describe('parseKpatchBuildArgs', () => {
     [['--sign-cert', 'c.pem', 'x.patch'], /--sign-key and --sign-cert go together/],
     [['-t', 'vmlinux', 'x.patch'], /-t\/--target names make targets for --full-build/],
     [['-n', '', 'x.patch'], /the module name is empty/],
+    // -n is used as given or refused, never rewritten; a derived name is refused too rather than cut.
+    [['-n', 'foo/bar', 'x.patch'], /-n\/--name "foo\/bar": a module name holds only/],
+    [['-n', 'x'.repeat(56), 'x.patch'], /has 56 characters; the kernel allows at most 55/],
+    [[`${'y'.repeat(50)}.patch`], /module name derived from y+\.patch .* has 60 characters/],
   ])('refuses %j with a UsageError', (args, message) => {
     expect(() => parseKpatchBuildArgs(args)).toThrow(UsageError);
     expect(() => parseKpatchBuildArgs(args)).toThrow(message);
@@ -61,6 +65,7 @@ describe('parseKpatchBuildArgs', () => {
         outputDir: '/w/out',
         replace: false,
         skipCleanup: true,
+        allowFuzz: false,
         skipCompilerCheck: false,
         keepWorkDir: true,
       },
@@ -71,6 +76,7 @@ describe('parseKpatchBuildArgs', () => {
       verify: false,
       checks: [],
       debianArchive: { ignoreValidUntil: false },
+      notes: [],
     });
   });
 
@@ -147,5 +153,28 @@ describe('parseKpatchBuildArgs', () => {
       '/w',
     );
     expect(command).toMatchObject({ job: { sign: { key: '/w/k.pem', cert: '/keys/c.pem' } } });
+  });
+
+  it('puts --allow-fuzz on the job (off by default)', () => {
+    expect(parseKpatchBuildArgs(['--allow-fuzz', 'x.patch'])).toMatchObject({ job: { allowFuzz: true } });
+    expect(parseKpatchBuildArgs(['x.patch'])).toMatchObject({ job: { allowFuzz: false } });
+  });
+
+  it('notes a default name whose characters were replaced', () => {
+    const command = parseKpatchBuildArgs(['fix.v2.patch']);
+    expect(command).toMatchObject({ job: { name: 'livepatch-fix-v2' } });
+    expect(command).toMatchObject({
+      notes: [expect.stringMatching(/module name livepatch-fix-v2 \(from fix\.v2\.patch/)],
+    });
+  });
+
+  it.each([
+    [['--clean-cache'], { kind: 'clean-cache' }],
+    [
+      ['--clean-cache', '--distro', 'debian', '-a', '6.1.0-57-amd64'],
+      { kind: 'clean-cache', distro: 'debian', release: '6.1.0-57-amd64' },
+    ],
+  ])('%j is %j (no patch needed)', (args, command) => {
+    expect(parseKpatchBuildArgs(args)).toEqual(command);
   });
 });

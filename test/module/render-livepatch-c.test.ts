@@ -51,10 +51,18 @@ describe('livepatchModuleName', () => {
   it.each([
     [['fixes/dirtycow.patch'], undefined, 'livepatch-dirtycow'],
     [['a/b/CVE 2024:1.diff'], undefined, 'livepatch-CVE-2024-1'],
-    [['x.patch'], 'my.patch+v2', 'my-patch-v2'],
-    [['x.patch'], 'a'.repeat(80), 'a'.repeat(55)],
+    [['x.patch'], 'my_patch-v2', 'my_patch-v2'],
+    [['x.patch'], 'a'.repeat(55), 'a'.repeat(55)],
   ])('%j with -n %j is %s', (patches, explicit, name) => {
     expect(livepatchModuleName(patches, explicit)).toBe(name);
+  });
+  it.each([
+    [['x.patch'], 'foo/bar', /-n\/--name "foo\/bar": a module name holds only/],
+    [['x.patch'], 'my.patch+v2', /only letters, digits/],
+    [['x.patch'], 'a'.repeat(56), /56 characters; the kernel allows at most 55/],
+    [[`${'b'.repeat(50)}.patch`], undefined, /derived from b+\.patch .* 60 characters/],
+  ])('%j with -n %j is refused, not rewritten', (patches, explicit, message) => {
+    expect(() => livepatchModuleName(patches, explicit)).toThrow(message);
   });
 });
 

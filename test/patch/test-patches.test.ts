@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatHunkNote } from '../../src/patch/hunk-notes.js';
 import { formatHunkFailure, patchTestError, testPatches } from '../../src/patch/test-patches.js';
 import { filePatch, makeTree, NUMBERED, replaceLines, treeState, writePatch } from './support.js';
 
@@ -165,6 +166,39 @@ describe('testPatches', () => {
       [2, 1],
       [3, 1],
     ]);
+  });
+
+  // Line 18 is context of hunk 2 (lines 17-23 around line 20): changed in the tree, the hunk applies
+  // only with fuzz, which can put a livepatch's change in the wrong place.
+  const FUZZY_TREE = { 'src/a.c': replaceLines(NUMBERED, { 18: 'line eighteen, edited' }) };
+
+  it('refuses a hunk that applies only with fuzz, showing the line that differs', async () => {
+    const tree = await makeTree(FUZZY_TREE);
+    const patchDir = await mkdtemp(join(tmpdir(), 'kpatch-patches-'));
+    dirs.push(tree, patchDir);
+    const patch = await writePatch(patchDir, 'fix.patch', filePatch('src/a.c', NUMBERED, THREE_HUNKS));
+    const report = await testPatches(tree, [patch]);
+    expect(report.ok).toBe(false);
+    expect(report.failures.map((f) => [f.hunk, f.reason])).toEqual([[2, 'fuzz']]);
+    const error = patchTestError(report);
+    expect(error.message).toContain('hunk #2 @@ -17,7 +17,7 @@');
+    expect(error.message).toContain(
+      'line 18: the patch expects "line 18", the file has "line eighteen, edited"',
+    );
+    expect(error.hint).toMatch(/--allow-fuzz/);
+  });
+
+  it('applies it with allowFuzz and notes the fuzz', async () => {
+    const tree = await makeTree(FUZZY_TREE);
+    const patchDir = await mkdtemp(join(tmpdir(), 'kpatch-patches-'));
+    dirs.push(tree, patchDir);
+    const patch = await writePatch(patchDir, 'fix.patch', filePatch('src/a.c', NUMBERED, THREE_HUNKS));
+    const report = await testPatches(tree, [patch], { allowFuzz: true });
+    expect(report.ok).toBe(true);
+    expect(report.notes.map((n) => [n.hunk, n.fuzz])).toEqual([[2, 2]]);
+    expect(formatHunkNote(report.notes[0]!)).toMatch(
+      /fix\.patch: src\/a\.c: hunk #2 @@ -17,7 \+17,7 @@ applied at its line with fuzz 2 \(--allow-fuzz/,
+    );
   });
 
   it('refuses paths outside the tree', async () => {

@@ -57,6 +57,7 @@ export function fakeJob(overrides: Partial<LivepatchJob> = {}): LivepatchJob {
     outputDir: '/nonexistent',
     replace: true,
     skipCleanup: false,
+    allowFuzz: false,
     skipCompilerCheck: true,
     keepWorkDir: false,
     ...overrides,

@@ -11,7 +11,9 @@ import type { AffectedObjects } from '../../kbuild/find-affected-objects.js';
 import { findAffectedObjects } from '../../kbuild/find-affected-objects.js';
 import type { KbuildIndex } from '../../kbuild/kbuild-index.js';
 import { buildKbuildIndex } from '../../kbuild/kbuild-index.js';
+import { formatHunkNote } from '../../patch/hunk-notes.js';
 import { recoverKilledRun } from '../../patch/restore-journal.js';
+import type { HunkNote } from '../../patch/test-patches.js';
 import { patchTestError, testPatches } from '../../patch/test-patches.js';
 import type { BuildObjectsOptions } from '../build-objects.js';
 import { compileOriginalObjects, compilePatchedObjects } from '../build-objects.js';
@@ -29,12 +31,20 @@ export function restoreKilledRun(run: BuildRun): void {
   }
 }
 
-/** The patches apply (dry run); returns the files they touch, relative to the patch root. */
-export async function testPatchFiles(run: BuildRun): Promise<string[]> {
+export interface TestedPatches {
+  /** The files the patches touch, relative to the patch root. */
+  touched: string[];
+  /** Hunks that applied at an offset or (with --allow-fuzz) with fuzz, each also emitted as a note. */
+  hunks: HunkNote[];
+}
+
+/** The patches apply (dry run), exactly or, with --allow-fuzz, with fuzz; each inexact hunk is reported. */
+export async function testPatchFiles(run: BuildRun): Promise<TestedPatches> {
   run.emit({ kind: 'phase', message: 'Testing patch file(s)' });
-  const test = await testPatches(run.patchRoot, [...run.patches]);
+  const test = await testPatches(run.patchRoot, [...run.patches], { allowFuzz: run.job.allowFuzz });
   if (test.failures.length > 0) throw patchTestError(test);
-  return test.touched;
+  for (const note of test.notes) run.emit({ kind: 'note', message: formatHunkNote(note) });
+  return { touched: test.touched, hunks: test.notes };
 }
 
 /** A prepared tree has no record of objects it never built: kbuild compiles the touched .c files first. */
@@ -115,6 +125,7 @@ function compileOptions(run: BuildRun, index: KbuildIndex, affected: AffectedObj
     compile: target.toolchain.compile,
     workDir: run.workDir,
     skipCleanup: run.job.skipCleanup,
+    allowFuzz: run.job.allowFuzz,
     jobs: ctx.jobs,
     signal: ctx.signal,
     onCommand: ctx.onCommand,

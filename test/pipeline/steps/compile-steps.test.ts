@@ -52,8 +52,8 @@ describe('testPatchFiles', () => {
       filePatch('fs/proc/cmdline.c', NUMBERED, replaceLines(NUMBERED, { 5: 'changed' })),
     );
     const ctx = recordingContext();
-    const touched = await testPatchFiles(fakeRun(fakeTarget(tree), ctx, fakeJob({ patches: [patch] })));
-    expect(touched).toEqual(['fs/proc/cmdline.c']);
+    const tested = await testPatchFiles(fakeRun(fakeTarget(tree), ctx, fakeJob({ patches: [patch] })));
+    expect(tested).toEqual({ touched: ['fs/proc/cmdline.c'], hunks: [] });
     expect(ctx.events).toEqual([{ kind: 'phase', message: 'Testing patch file(s)' }]);
   });
 
@@ -67,5 +67,35 @@ describe('testPatchFiles', () => {
     );
     const run = fakeRun(fakeTarget(tree), recordingContext(), fakeJob({ patches: [patch] }));
     await expect(testPatchFiles(run)).rejects.toBeInstanceOf(PatchError);
+  });
+
+  // Line 8 is context of the hunk around line 10: edited in the tree, the hunk applies only with fuzz.
+  async function fuzzyRun(allowFuzz: boolean) {
+    const tree = await makeTree({ 'fs/proc/cmdline.c': replaceLines(NUMBERED, { 8: 'line eight, edited' }) });
+    const patch = await writePatch(
+      tree,
+      'p.patch',
+      filePatch('fs/proc/cmdline.c', NUMBERED, replaceLines(NUMBERED, { 10: 'changed' })),
+    );
+    const ctx = recordingContext();
+    return { ctx, run: fakeRun(fakeTarget(tree), ctx, fakeJob({ patches: [patch], allowFuzz })) };
+  }
+
+  it('refuses a hunk that needs fuzz unless the job allows it', async () => {
+    const { run } = await fuzzyRun(false);
+    const error = await testPatchFiles(run).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PatchError);
+    expect((error as PatchError).message).toMatch(/hunk #1 .*: fuzz: applies only with fuzz/);
+    expect((error as PatchError).hint).toMatch(/--allow-fuzz/);
+  });
+
+  it('with allowFuzz applies it, returns the hunk and emits it as a note', async () => {
+    const { ctx, run } = await fuzzyRun(true);
+    const tested = await testPatchFiles(run);
+    expect(tested.hunks.map((h) => [h.file, h.hunk, h.fuzz > 0])).toEqual([['fs/proc/cmdline.c', 1, true]]);
+    expect(ctx.events).toContainEqual({
+      kind: 'note',
+      message: expect.stringMatching(/p\.patch: fs\/proc\/cmdline\.c: hunk #1 @@ .* applied .* with fuzz \d/),
+    });
   });
 });
