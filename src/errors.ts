@@ -141,8 +141,11 @@ export class VerifyFailedError extends KpatchError {
 }
 
 export class InterruptedError extends KpatchError {
+  /** The signal that stopped the run, e.g. 'SIGINT' or 'SIGTERM' (its exit code follows it). */
+  readonly signal: string;
   constructor(signal: string) {
     super('interrupted', `interrupted by ${signal}`);
+    this.signal = signal;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import { isKpatchError } from '../errors.js';
+import { InterruptedError, isKpatchError } from '../errors.js';
 
 /**
  * The only place exit codes are decided. 0–3 follow kpatch's create-diff-object
@@ -26,7 +26,14 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   interrupted: 130,
 };
 
+/** Stopped by SIGTERM: 128 + 15, as a shell reports a process the signal ended (SIGINT's is the 130 above). */
+const EXIT_SIGTERM = 143;
+
+const isStoppedBySigterm = (error: unknown) =>
+  error instanceof InterruptedError && error.signal === 'SIGTERM';
+
 export function exitCodeFor(error: unknown): number {
+  if (isStoppedBySigterm(error)) return EXIT_SIGTERM;
   if (isKpatchError(error)) return EXIT_BY_CODE[error.code];
   return EXIT_BY_CODE.internal;
 }

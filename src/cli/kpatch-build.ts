@@ -74,7 +74,8 @@ Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Inputs (patches, -s/-c/-v/-r/--oot-module files, a writable -o, the name) are checked before any work.
 Exit status: 0 built; 2 unsupported change (renames too); 3 no functional change (e.g. only
 Documentation/); 65 patch does not apply (or needs fuzz); 66 unknown distro or release; 64 usage;
-1 other errors (see docs/exit-codes.md).
+130/143 stopped by SIGINT/SIGTERM (tree restored, work directory removed); 1 other errors (see
+docs/exit-codes.md).
 `;
 
 /** --verify: the built module, proven in a VM booting the target's image. */

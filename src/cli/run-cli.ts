@@ -1,16 +1,16 @@
-import { isKpatchError, UsageError } from '../errors.js';
+import { InterruptedError, isKpatchError, UsageError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { abortOnSignals } from './signals.js';
 
 /** What the entry gives a command's main: the process-wide parts only the entry may own. */
 export interface CliRuntime {
-  /** SIGINT/SIGTERM abort the returned signal; a second signal exits at once (130). Dispose when done. */
+  /** SIGINT/SIGTERM abort the returned signal; a second signal exits at once (130/143). Dispose when done. */
   interrupts(): { signal: AbortSignal; dispose: () => void };
 }
 
 /** The one place the process is ended early: a second Ctrl-C while the first one's cleanup runs. */
 const runtime: CliRuntime = {
-  interrupts: () => abortOnSignals(() => process.exit(130)),
+  interrupts: () => abortOnSignals((signal) => process.exit(exitCodeFor(new InterruptedError(signal)))),
 };
 
 /** node:util parseArgs rejects unknown or malformed options with its own errors: they are usage errors. */

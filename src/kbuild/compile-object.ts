@@ -148,7 +148,7 @@ export async function compileObject(options: CompileObjectOptions): Promise<Comp
     forceKillAfterDelay: 3000,
   });
   await writeFile(logFile, `$ cd ${tree} && ${command}\n${result.all ?? ''}\n`);
-  if (result.isCanceled && signal) throw abortError(signal);
+  if (signal?.aborted && result.failed) throw abortError(signal);
   if (result.failed) {
     const errors = firstErrors(result.all ?? '');
     const summary = errors.length > 0 ? errors.join(' | ') : `exit ${result.exitCode ?? result.signal}`;

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { abortError } from '../source/abort.js';
 
 export interface RunMakeOptions {
   /** Directory make runs in (-C). */
@@ -53,8 +54,8 @@ export async function runMake(options: RunMakeOptions): Promise<void> {
   });
   const result = await child;
   await new Promise<void>((resolve) => log.end(resolve));
-  if (result.isCanceled)
-    throw new BuildError(`${options.what}: make was interrupted`, { logPath: options.logFile });
+  // Stopped by our abort (or killed by the same Ctrl-C before it reached us): an interrupt, not a failure.
+  if (options.signal?.aborted && result.failed) throw abortError(options.signal);
   if (result.failed) {
     const summary = firstErrors.length > 0 ? `: ${firstErrors.join(' | ')}` : ` (exit ${result.exitCode})`;
     throw new BuildError(`${options.what}: make ${options.args.join(' ')} failed${summary}`, {

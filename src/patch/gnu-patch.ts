@@ -157,7 +157,7 @@ export async function runGnuPatch(options: RunGnuPatchOptions): Promise<GnuPatch
   options.onSpawn?.(child.pid);
   const result = await child;
   options.onSpawn?.(undefined);
-  if (result.isCanceled && options.signal) throw abortError(options.signal);
+  if (options.signal?.aborted && result.failed) throw abortError(options.signal);
   const output = result.all ?? '';
   if (result.exitCode === undefined) {
     throw new PatchError(`cannot run GNU patch: ${result.shortMessage}`, {

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKpatchError } from '../errors.js';
+import { InterruptedError, isKpatchError } from '../errors.js';
 import type { SigningKey } from '../module/sign-module.js';
 import type { BuildContext } from './build-context.js';
 import { describeEvent, type EmitEvent, observeTimings } from './build-events.js';
@@ -61,7 +61,7 @@ export interface OpenRun {
   run: BuildRun;
   /** Records a failure in build.log (and names the log in the error once compiling began). */
   failed(error: unknown): void;
-  /** Keeps the work dir with -d or after a failed compile, else removes it. */
+  /** Keeps the work dir with -d or after a failed compile (not an interrupted one), else removes it. */
   close(succeeded: boolean): Promise<void>;
 }
 
@@ -93,16 +93,20 @@ export async function openRun(
     },
     compiling: false,
   };
+  let interrupted = false;
   return {
     run,
     failed(error) {
       log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+      interrupted = error instanceof InterruptedError;
       if (isKpatchError(error) && !error.logPath && run.compiling) error.logPath = buildLog;
     },
     async close(succeeded) {
       log(`timings (ms): ${JSON.stringify(timings.timings)}`);
       // The work dir holds the compile and module logs: kept on a failure once compiling began, and with -d.
-      if (job.keepWorkDir || (!succeeded && run.compiling)) {
+      // A run the user stopped leaves nothing behind, unless -d or --skip-cleanup asked to keep it.
+      const keepFailed = interrupted ? job.skipCleanup : run.compiling;
+      if (job.keepWorkDir || (!succeeded && keepFailed)) {
         run.emit({ kind: 'note', message: `work directory kept: ${workDir}` });
       } else {
         await rm(workDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { InterruptedError, VerifyError } from '../errors.js';
+import { VerifyError } from '../errors.js';
+import { abortError } from '../source/abort.js';
 
 export type Accel = 'tcg' | 'kvm';
 
@@ -82,15 +83,13 @@ export async function runQemu(options: QemuOptions): Promise<QemuResult> {
     for (const line of lines) options.onLine(line.replace(/\r$/, ''));
   });
   const result = await child;
+  // Ours, whichever signal arrived first (Ctrl-C reaches qemu as well as us): the run was stopped.
+  if (options.signal?.aborted && result.failed) throw abortError(options.signal);
   if (result.failed && !result.timedOut && !result.isCanceled && result.exitCode === undefined) {
     throw new VerifyError(`could not run ${binary}: ${result.shortMessage}`, {
       hint: 'install qemu-system-x86 (scripts/bootstrap.sh does this)',
       cause: result.cause,
     });
-  }
-  if (result.isCanceled) {
-    const reason = options.signal?.reason;
-    throw new InterruptedError(typeof reason === 'string' ? reason : 'cancellation');
   }
   const consoleText = String(result.stdout).replaceAll('\r\n', '\n');
   if (result.exitCode !== 0 && !result.timedOut && !consoleText.includes('KLPV')) {

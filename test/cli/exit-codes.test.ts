@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, exitCodeTable } from '../../src/cli/exit-codes.js';
-import { NoChangeError, UnsupportedChangeError, UsageError, VerifyFailedError } from '../../src/errors.js';
+import {
+  InterruptedError,
+  NoChangeError,
+  UnsupportedChangeError,
+  UsageError,
+  VerifyFailedError,
+} from '../../src/errors.js';
 
 describe('exitCodeFor', () => {
   it.each([
@@ -8,6 +14,8 @@ describe('exitCodeFor', () => {
     [new UnsupportedChangeError('x'), 2],
     [new UsageError('x'), 64],
     [new VerifyFailedError('x'), 4],
+    [new InterruptedError('SIGINT'), 130],
+    [new InterruptedError('SIGTERM'), 143],
     [new Error('plain'), 1],
     ['not even an error', 1],
   ])('maps %s to %i', (error, code) => {

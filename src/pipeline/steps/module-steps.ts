@@ -5,6 +5,7 @@ import { appendUtsDefines } from '../../distro/release-rules.js';
 import type { AffectedObjects } from '../../kbuild/find-affected-objects.js';
 import type { ModulePlan } from '../../module/plan-module.js';
 import { planModule } from '../../module/plan-module.js';
+import { abortError } from '../../source/abort.js';
 import { buildLivepatchModule } from '../build-module.js';
 import type { ObjectPair } from '../build-objects.js';
 import type { BuildRun } from '../build-run.js';
@@ -12,13 +13,13 @@ import type { ChangedObject } from '../diff-object-pairs.js';
 import { diffObjectPairs } from '../diff-object-pairs.js';
 
 /** create-diff-object on each pair: the changed and new functions and what they need. */
-export function diffPairs(
+export async function diffPairs(
   run: BuildRun,
   pairs: ObjectPair[],
   structSizes: StructSizes,
 ): Promise<ChangedObject[]> {
   run.emit({ kind: 'phase', message: 'Extracting new and modified ELF sections' });
-  return diffObjectPairs({
+  const changed = await diffObjectPairs({
     pairs,
     tree: run.target.tree,
     vmlinuxSymbols: run.target.symbols,
@@ -26,6 +27,9 @@ export function diffPairs(
     structSizes,
     threads: run.ctx.jobs,
   });
+  // The workers finish their objects (a second or two); a stop asked for meanwhile ends the run here.
+  if (run.ctx.signal.aborted) throw abortError(run.ctx.signal);
+  return changed;
 }
 
 /** The livepatch module's spec: its functions, relocations and callbacks per object. */
