@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuildError } from '../../src/errors.js';
+import { BuildError, InterruptedError } from '../../src/errors.js';
 import { isErrorLine, runMake } from '../../src/kbuild/run-make.js';
 
 describe('isErrorLine', () => {
@@ -25,7 +25,7 @@ describe('runMake', () => {
     dir = await mkdtemp(join(tmpdir(), 'run-make-'));
     await writeFile(
       join(dir, 'Makefile'),
-      'ok:\n\t@echo building\nbad:\n\t@echo "WARNING: just a warning"\n\t@echo "ERROR: the real cause" >&2\n\t@false\n',
+      'ok:\n\t@echo building\nslow:\n\t@sleep 30\nbad:\n\t@echo "WARNING: just a warning"\n\t@echo "ERROR: the real cause" >&2\n\t@false\n',
     );
   });
   afterAll(async () => {
@@ -45,5 +45,23 @@ describe('runMake', () => {
     expect((error as BuildError).message).toMatch(/^demo: make bad failed: ERROR: the real cause/);
     expect((error as BuildError).message).not.toMatch(/WARNING/);
     expect((error as BuildError).logPath).toBe(logFile);
+  });
+
+  // Stopped by our abort (or failed once it fired: Ctrl-C reaches make too): the interrupt, not a BuildError.
+  it('a make stopped by the abort ends at once in the InterruptedError of the signal', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const make = runMake({
+      dir,
+      args: ['slow'],
+      logFile: join(dir, 'slow.log'),
+      what: 'demo',
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort('SIGTERM'), 200);
+    const error = await make.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).signal).toBe('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

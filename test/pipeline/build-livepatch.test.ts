@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BuildError, type KpatchError, NoChangeError, PatchError } from '../../src/errors.js';
+import {
+  BuildError,
+  InterruptedError,
+  type KpatchError,
+  NoChangeError,
+  PatchError,
+} from '../../src/errors.js';
 import { buildLivepatch } from '../../src/pipeline/build-livepatch.js';
 import { filePatch, makeTree, NUMBERED, replaceLines, writePatch } from '../patch/support.js';
 import { fakeJob, fakeTarget, recordingContext, recordingToolchain } from './support.js';
@@ -96,5 +102,30 @@ describe('buildLivepatch over a fake target', () => {
     await expect(run).rejects.toThrow(PatchError);
     await expect(run).rejects.toThrow('the patch reaches 1 objects');
     expect(toolchain.compiles).toEqual([]);
+  });
+
+  // Stopped by the user while compiling: the work dir goes, unless -d or --skip-cleanup asks to keep it.
+  it.each([
+    ['no option', {}, false],
+    ['-d', { keepWorkDir: true }, true],
+    ['--skip-cleanup', { skipCleanup: true }, true],
+  ] as const)('an interrupt during the compile with %s: work dir kept = %s', async (_, options, keep) => {
+    const { tree, patch } = await fakeTreeAndPatch();
+    const toolchain = recordingToolchain();
+    toolchain.compile = async () => {
+      throw new InterruptedError('SIGTERM');
+    };
+    const ctx = recordingContext();
+    const error = await buildLivepatch(
+      fakeTarget(tree, { toolchain }),
+      fakeJob({ patches: [patch], ...options }),
+      ctx,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    const workDir = kept(ctx.events);
+    expect(workDir !== undefined).toBe(keep);
+    expect(existsSync(join(tree, '.kpatch-build.lock'))).toBe(false);
+    expect(readFileSync(join(tree, 'fs/proc/cmdline.c'), 'utf8')).toBe(NUMBERED);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 });
