@@ -116,6 +116,6 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     }
     return 0;
   } finally {
-    dispose();
+    await dispose();
   }
 }

@@ -145,6 +145,6 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     throw error;
   } finally {
     await progress.close();
-    dispose();
+    await dispose();
   }
 }

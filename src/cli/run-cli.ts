@@ -5,7 +5,7 @@ import { abortOnSignals } from './signals.js';
 /** What the entry gives a command's main: the process-wide parts only the entry may own. */
 export interface CliRuntime {
   /** SIGINT/SIGTERM abort the returned signal; a second signal exits at once (130/143). Dispose when done. */
-  interrupts(): { signal: AbortSignal; dispose: () => void };
+  interrupts(): { signal: AbortSignal; dispose: () => Promise<void> };
 }
 
 /** The one place the process is ended early: a second Ctrl-C while the first one's cleanup runs. */

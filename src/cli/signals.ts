@@ -1,14 +1,41 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How long the processes our signal reached may take to end before they are killed outright. */
+const SETTLE_MS = 2000;
+
+/** state, ppid, pgrp, ... of a process (/proc/PID/stat; the command name before them may hold spaces). */
+function statFields(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Our process group, if we lead it (a shell's job, or a detached child): then it holds only us and ours. */
 function ledProcessGroup(): number | undefined {
+  const pgrp = Number(statFields('self')?.[2]);
+  return pgrp === process.pid ? pgrp : undefined;
+}
+
+/** The other live processes of process group `pgid` (zombies are dead already, only not reaped). */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((entry) => {
+      const fields = statFields(Number(entry));
+      return fields !== undefined && fields[0] !== 'Z' && Number(fields[2]) === pgid;
+    })
+    .map(Number);
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the command name (which may hold spaces): state, ppid, pgrp.
-    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-    return pgrp === process.pid ? pgrp : undefined;
+    process.kill(pid, signal);
   } catch {
-    return undefined;
+    // already gone
   }
 }
 
@@ -19,15 +46,17 @@ function ledProcessGroup(): number | undefined {
  *
  * A `kill PID` reaches only us, and the children execa stops (make, sh) do not pass it on to theirs
  * (gcc under a recipe's shell): when we lead our process group, the first signal is passed to the whole
- * group, as Ctrl-C at a terminal would, so no compiler or VM outlives the run. Its echo back to us is
- * not a second signal.
+ * group, as Ctrl-C at a terminal would (its echo back to us is not a second signal), and `dispose`
+ * waits for the group to empty — killing what a dying make or shell started meanwhile — so no
+ * compiler or VM outlives the run.
  */
 export function abortOnSignals(onSecondSignal: (signal: NodeJS.Signals) => void): {
   signal: AbortSignal;
-  dispose: () => void;
+  dispose: () => Promise<void>;
 } {
   const controller = new AbortController();
   let echoes = 0;
+  let forwardedTo: number | undefined;
   const handler = (name: NodeJS.Signals) => {
     if (echoes > 0) {
       echoes -= 1;
@@ -35,20 +64,26 @@ export function abortOnSignals(onSecondSignal: (signal: NodeJS.Signals) => void)
     }
     if (controller.signal.aborted) return onSecondSignal(name);
     controller.abort(name);
-    const group = ledProcessGroup();
-    if (group === undefined) return;
+    forwardedTo = ledProcessGroup();
+    if (forwardedTo === undefined) return;
     echoes += 1;
     try {
-      process.kill(-group, name);
+      process.kill(-forwardedTo, name);
     } catch {
       echoes -= 1;
     }
+  };
+  const settle = async (group: number) => {
+    const deadline = Date.now() + SETTLE_MS;
+    while (groupMembers(group).length > 0 && Date.now() < deadline) await sleep(50);
+    for (const pid of groupMembers(group)) killQuietly(pid, 'SIGKILL');
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
     signal: controller.signal,
-    dispose: () => {
+    dispose: async () => {
+      if (forwardedTo !== undefined) await settle(forwardedTo);
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
     },

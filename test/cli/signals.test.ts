@@ -5,7 +5,7 @@ import { abortError } from '../../src/source/abort.js';
 
 // Signals are emitted in-process: this worker does not lead its process group, so nothing is forwarded.
 describe('abortOnSignals', () => {
-  let dispose: (() => void) | undefined;
+  let dispose: (() => Promise<void>) | undefined;
   afterEach(() => dispose?.());
 
   it.each([

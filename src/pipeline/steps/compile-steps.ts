@@ -41,7 +41,10 @@ export interface TestedPatches {
 /** The patches apply (dry run), exactly or, with --allow-fuzz, with fuzz; each inexact hunk is reported. */
 export async function testPatchFiles(run: BuildRun): Promise<TestedPatches> {
   run.emit({ kind: 'phase', message: 'Testing patch file(s)' });
-  const test = await testPatches(run.patchRoot, [...run.patches], { allowFuzz: run.job.allowFuzz });
+  const test = await testPatches(run.patchRoot, [...run.patches], {
+    allowFuzz: run.job.allowFuzz,
+    signal: run.ctx.signal,
+  });
   if (test.failures.length > 0) throw patchTestError(test);
   for (const note of test.notes) run.emit({ kind: 'note', message: formatHunkNote(note) });
   return { touched: test.touched, hunks: test.notes };
