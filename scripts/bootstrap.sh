@@ -27,6 +27,8 @@ declare -A NEED=(
   [rpmbuild]=rpm
   [dpkg-source]=dpkg-dev
   [createrepo_c]=createrepo-c
+  # build roots with the target kernel's exact compiler (src/kbuild/build-root.ts)
+  [mmdebstrap]=mmdebstrap
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -8,7 +8,7 @@ const FENTRY_WINDOW = 16n;
 export function callsFentry(object: DiffObject, fn: DiffSymbol): boolean {
   const section = fn.section;
   if (!section) return false;
-  const start = section.bundled === fn ? 0n : fn.symbol.value;
+  const start = fn.symbol.value; // after any prefix padding
   return relocationsBetween(section, start, start + FENTRY_WINDOW).some((r) => {
     const name = r.symbol ? object.symbolOf.get(r.symbol)?.symbol.name : undefined;
     return name === '__fentry__' || name === '__mcount';

@@ -27,6 +27,7 @@ export function replaceSectionSymbols(object: DiffObject): void {
       if (!target) continue;
       if (target.bundled) {
         relocation.symbol = target.bundled.symbol;
+        relocation.addend -= target.bundled.symbol.value; // 0 unless prefix padding precedes it
         continue;
       }
       const candidates = namedBySection.get(target);

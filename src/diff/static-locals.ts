@@ -9,7 +9,7 @@ function staticLocalsUsedBy(object: DiffObject, fn: DiffSymbol): DiffSymbol[] {
   const found: DiffSymbol[] = [];
   const section = fn.section;
   if (!section) return found;
-  const start = section.bundled === fn ? 0n : fn.symbol.value;
+  const start = fn.symbol.value; // after any prefix padding
   const end = section.bundled === fn ? BigInt(section.section.size) : fn.symbol.value + fn.symbol.size;
   for (const relocation of relocationsBetween(section, start, end)) {
     const target = relocation.symbol ? object.symbolOf.get(relocation.symbol) : undefined;

@@ -5,6 +5,7 @@ import {
   addSymbol,
   createElf,
   SHF_GROUP,
+  SHF_LINK_ORDER,
   SHN_ABS,
   SHT_NOBITS,
   STB_GLOBAL,
@@ -59,6 +60,16 @@ export function buildOutput(
         : { data: Buffer.from(cut ? cut.data : source.data) }),
     });
     sectionMap.set(s, section);
+  }
+  // SHF_LINK_ORDER sections (__patchable_function_entries on CALL_PADDING kernels) must name the text
+  // section they describe: ld -r (binutils 2.44) crashes on sh_link 0. (issue 13 interim fix)
+  for (const [s, section] of sectionMap) {
+    const link = s.section.link;
+    if ((s.section.flags & SHF_LINK_ORDER) === 0 || typeof link === 'number') continue;
+    const linked = patched.sectionOf.get(link);
+    const out = linked ? sectionMap.get(linked) : undefined;
+    if (out) section.link = out;
+    else section.flags &= ~SHF_LINK_ORDER;
   }
 
   if (patched.sourceFile) {

@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TargetKernel } from '../distro/target.js';
 import { BuildError } from '../errors.js';
+import type { Toolchain } from './build-root-command.js';
 import { runMake } from './run-make.js';
 
 export interface ExternalModuleBuild {
@@ -13,6 +14,8 @@ export interface ExternalModuleBuild {
   /** Extra make variables, e.g. KBUILD_MODPOST_WARN=1. */
   makeVars?: Record<string, string>;
   signal?: AbortSignal;
+  /** Build inside a build root (the target's compiler); workDir is bound into it. */
+  toolchain?: Toolchain;
 }
 
 /** Builds an out-of-tree module against the target's headers (`make -C <buildDir> M=<dir> modules`). */
@@ -27,6 +30,7 @@ export async function buildExternalModule(build: ExternalModuleBuild): Promise<s
     logFile: join(build.workDir, 'build.log'),
     what: `module in ${build.sourceDir}`,
     ...(build.signal ? { signal: build.signal } : {}),
+    ...(build.toolchain ? { toolchain: build.toolchain } : {}),
   });
   const modules = (await readdir(build.workDir))
     .filter((f) => f.endsWith('.ko'))

@@ -14,6 +14,7 @@ import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { abortError } from '../source/abort.js';
+import { type Toolchain, toolchainCommand } from './build-root-command.js';
 import type { KbuildObject } from './kbuild-index.js';
 import { quoteShellWord, splitShellWords } from './shell-words.js';
 
@@ -30,6 +31,8 @@ export interface CompileObjectOptions {
   signal?: AbortSignal;
   /** The command line, before it runs (-d shows it). */
   onCommand?: (command: string) => void;
+  /** Compile inside a build root (the target's compiler); the tree and workDir are bound into it. */
+  toolchain?: Toolchain;
 }
 
 export interface CompiledObject {
@@ -140,7 +143,8 @@ export async function compileObject(options: CompileObjectOptions): Promise<Comp
   });
   const logFile = join(outDir, `.${base}.log`);
   options.onCommand?.(`(cd ${tree} && ${command})`);
-  const result = await execa('sh', ['-c', command], {
+  const run = toolchainCommand(options.toolchain, { file: 'sh', args: ['-c', command], cwd: tree });
+  const result = await execa(run.file, run.args, {
     cwd: tree,
     all: true,
     reject: false,

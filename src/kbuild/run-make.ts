@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { type Toolchain, toolchainCommand } from './build-root-command.js';
 
 export interface RunMakeOptions {
   /** Directory make runs in (-C). */
@@ -18,6 +19,8 @@ export interface RunMakeOptions {
   what: string;
   /** The command line, before it runs (-d shows it). */
   onCommand?: (command: string) => void;
+  /** Run make inside a build root (the target's compiler) instead of on the host. */
+  toolchain?: Toolchain;
 }
 
 /** Compiler and modpost errors ("error:", "ERROR: modpost: ...", "make: *** ... Error 2"), not warnings. */
@@ -31,7 +34,12 @@ export async function runMake(options: RunMakeOptions): Promise<void> {
   const log = createWriteStream(options.logFile, { flags: 'a' });
   log.write(`$ make -C ${options.dir} ${options.args.join(' ')}\n`);
   options.onCommand?.(`make -C ${options.dir} ${options.args.join(' ')}`);
-  const child = execa('make', ['-C', options.dir, ...options.args], {
+  const run = toolchainCommand(options.toolchain, {
+    file: 'make',
+    args: ['-C', options.dir, ...options.args],
+    cwd: options.dir,
+  });
+  const child = execa(run.file, run.args, {
     all: true,
     reject: false,
     buffer: false,

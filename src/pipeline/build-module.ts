@@ -1,5 +1,6 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Toolchain } from '../kbuild/build-root-command.js';
 import { runMake } from '../kbuild/run-make.js';
 import { convertLivepatchModule } from '../klp/index.js';
 import { checkLivepatchModule } from '../module/check-module.js';
@@ -21,6 +22,8 @@ export interface BuildModuleOptions {
   expectedVermagic?: string;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
+  /** make runs inside this build root; buildDir and workDir must be among its binds. */
+  toolchain?: Toolchain;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onCommand ? { onCommand: options.onCommand } : {}),
+    ...(options.toolchain ? { toolchain: options.toolchain } : {}),
   });
   const converted = join(options.workDir, `${options.spec.name}.ko`);
   await convertLivepatchModule({
