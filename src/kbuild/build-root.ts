@@ -141,6 +141,35 @@ async function compilerInRoot(root: string, compiler: string): Promise<string> {
   return result.failed ? '' : (result.stdout.split('\n')[0]?.trim() ?? '');
 }
 
+/**
+ * mmdebstrap's apt-get and dpkg outlive a killed mmdebstrap (and hold its output open), so it runs in its
+ * own process group and an abort sends SIGTERM to the whole group — mmdebstrap then unmounts what it
+ * mounted in the root — and SIGKILL 10 s later if anything is left.
+ */
+async function runInOwnGroup(file: string, args: string[], signal: AbortSignal | undefined) {
+  const child = execa(file, args, { all: true, reject: false, detached: true });
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    killGroup('SIGTERM');
+    timer = setTimeout(() => killGroup('SIGKILL'), 10_000);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    return await child;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+  }
+}
+
 async function createRoot(spec: BuildRootSpec, dir: string, options: BuildRootOptions): Promise<RootStamp> {
   const parent = join(dir, '..');
   const base = dir.slice(parent.length + 1);
@@ -162,14 +191,9 @@ async function createRoot(spec: BuildRootSpec, dir: string, options: BuildRootOp
     options.onProgress?.(
       `creating a ${spec.suite} build root with ${spec.compilerPackage} ${spec.compilerVersion}`,
     );
-    const run = await execa('mmdebstrap', args, {
-      all: true,
-      reject: false,
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
-      forceKillAfterDelay: 5000,
-    });
+    const run = await runInOwnGroup('mmdebstrap', args, options.signal);
     await writeFile(join(temp, 'mmdebstrap.log'), `$ mmdebstrap ${args.join(' ')}\n${run.all ?? ''}\n`);
-    if (run.isCanceled && options.signal) throw abortError(options.signal);
+    if (options.signal?.aborted) throw abortError(options.signal);
     if (run.failed) {
       const apt = (run.all ?? '').split('\n').filter((l) => /^E: /.test(l));
       throw new BuildError(
