@@ -12,6 +12,7 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { BuildError } from '../errors.js';
+import type { Toolchain } from './build-root-command.js';
 import { runMake } from './run-make.js';
 
 export interface BuildSingleObjectsOptions {
@@ -21,6 +22,8 @@ export interface BuildSingleObjectsOptions {
   /** make -j; default: one job per object, at most 8. */
   jobs?: number;
   onCommand?: (command: string) => void;
+  /** make runs inside this build root (the target's compiler). */
+  toolchain?: Toolchain;
 }
 
 /** Checks and normalizes an object path relative to the tree ("./fs/proc/cmdline.o" → "fs/proc/cmdline.o"). */
@@ -56,6 +59,7 @@ export async function buildSingleObjects(
     what: `objects ${targets.join(', ')}`,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onCommand ? { onCommand: options.onCommand } : {}),
+    ...(options.toolchain ? { toolchain: options.toolchain } : {}),
   });
   const outputs = targets.map((t) => join(tree, t));
   for (const [i, output] of outputs.entries()) {
