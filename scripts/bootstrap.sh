@@ -35,6 +35,8 @@ declare -A NEED=(
   [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
   [gpg]=gnupg
   [gpgconf]=gpgconf
+  # build roots with the target kernel's exact compiler (src/kbuild/build-root.ts)
+  [mmdebstrap]=mmdebstrap
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import type { WrapCommand } from '../kbuild/tool-command.js';
 import { recordedCommand, retargetCommand } from './kbuild-command.js';
 import type { StructSizes } from './struct-sizes.js';
 import { STRUCT_SIZE_NAMES } from './struct-sizes.js';
@@ -67,6 +68,7 @@ export function parseProbeOutput(assembly: string): StructSizes {
 export async function probeStructSizes(
   buildDir: string,
   referenceObject = 'init/main.o',
+  wrap?: WrapCommand,
 ): Promise<StructSizes> {
   const command = await recordedCommand(buildDir, referenceObject);
   const dir = await mkdtemp(join(tmpdir(), 'kpatch-probe-'));
@@ -80,7 +82,10 @@ export async function probeStructSizes(
       newSource: source,
       newObject: output,
     }).replace(/\s-c\s/, ' -S ');
-    const result = await execa('sh', ['-c', compile], { cwd: buildDir, reject: false });
+    // With the target's compiler (wrap: Toolchain.command, e.g. into a build root), like the objects.
+    const sh = { file: 'sh', args: ['-c', compile], cwd: buildDir };
+    const run = wrap ? wrap(sh) : sh;
+    const result = await execa(run.file, run.args, { cwd: buildDir, reject: false });
     if (result.exitCode !== 0) {
       throw new BuildError(`the struct size probe did not compile in ${buildDir}`, {
         hint: result.stderr.split('\n').slice(0, 5).join('\n'),

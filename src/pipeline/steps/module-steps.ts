@@ -88,6 +88,7 @@ export async function buildModule(run: BuildRun, plan: ModulePlan, targetModules
     outputDir: run.job.outputDir,
     ...(target.vermagic ? { expectedVermagic: target.vermagic } : {}),
     make: target.toolchain.make,
+    ...(target.sealedFunctions ? { sealedFunctions: target.sealedFunctions } : {}),
     signal: ctx.signal,
     onCommand: ctx.onCommand,
   });
