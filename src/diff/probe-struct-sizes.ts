@@ -9,7 +9,9 @@ import type { StructSizes } from './struct-sizes.js';
 import { STRUCT_SIZE_NAMES } from './struct-sizes.js';
 
 // Compiled with the target's own flags to assembly only: the sizes come out as text, like asm-offsets.
-const PROBE_SOURCE = `#include <linux/types.h>
+// struct paravirt_patch_site (.parainstructions) is gone since 6.8: paravirt calls became alternatives.
+const PROBE_SOURCE = `#include <linux/version.h>
+#include <linux/types.h>
 #include <linux/bug.h>
 #include <linux/extable.h>
 #include <linux/jump_label.h>
@@ -18,7 +20,8 @@ const PROBE_SOURCE = `#include <linux/types.h>
 #include <asm/alternative.h>
 #include <asm/processor.h>
 #include <asm/extable.h>
-#ifdef CONFIG_PARAVIRT
+#if defined(CONFIG_PARAVIRT) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define KPATCH_PARA_SITES
 #include <asm/paravirt_types.h>
 #endif
 #ifdef CONFIG_UNWINDER_ORC
@@ -36,7 +39,7 @@ void kpatch_struct_size_probe(void)
 #ifdef CONFIG_JUMP_LABEL
 \tSIZE(JUMP_STRUCT_SIZE, struct jump_entry);
 #endif
-#ifdef CONFIG_PARAVIRT
+#ifdef KPATCH_PARA_SITES
 \tSIZE(PARA_STRUCT_SIZE, struct paravirt_patch_site);
 #endif
 #ifdef CONFIG_UNWINDER_ORC
