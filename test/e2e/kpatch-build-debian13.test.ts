@@ -48,6 +48,49 @@ describe(`kpatch-build --distro debian -a ${RELEASE} (Debian 13, IBT kernel, fro
       expect(findSection(elf, name), name).toBeDefined();
   });
 
+  interface Trixie6Case {
+    name: string;
+    patch: string;
+    reported: RegExp;
+    check: string;
+  }
+  // The bookworm fixtures that still apply to 6.12, each proven in the VM through --verify.
+  const CASES: Trixie6Case[] = [
+    {
+      name: 'new-static-function',
+      patch: `${PATCHES}new-static-function.patch`,
+      reported: /fs\/proc\/cmdline\.o: new function: cmdline_add_marker/,
+      check: 'grep -q " new_function=1$" /proc/cmdline',
+    },
+    {
+      // The check's run before the patch sets the running kernel's stfu to 4; the new handler must see it.
+      name: 'static-local',
+      patch: `${PATCHES}static-local.patch`,
+      reported: /fs\/drop_caches\.o: changed function: drop_caches_sysctl_handler/,
+      check:
+        'n=$(dmesg | grep -c "drop_caches: stfu=4$"); echo 4 > /proc/sys/vm/drop_caches; test "$(dmesg | grep -c "drop_caches: stfu=4$")" -gt "$n"',
+    },
+    {
+      // A fix in mm/ (examples/dirtycow.patch restated for 6.12): with it loaded, a forced write through
+      // /proc/PID/mem into a read-only private mapping (what ptrace does) must still reach the private copy.
+      name: 'debian13-dirtycow',
+      patch: `${PATCHES}debian13-dirtycow.patch`,
+      reported: /mm\/gup\.o: changed function: /,
+      check: `test -d /sys/kernel/livepatch/livepatch_debian13_dirtycow && a=$(awk '$2 == "r--p" && $3 == "00000000" { split($1, r, "-"); print r[1]; exit }' /proc/$$/maps) && printf Z | dd of=/proc/$$/mem bs=1 seek=$((0x$a)) conv=notrunc 2>/dev/null && test "$(dd if=/proc/$$/mem bs=1 skip=$((0x$a)) count=1 2>/dev/null)" = Z`,
+    },
+  ];
+
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    'builds %s and --verify proves it on the trixie kernel',
+    async (_, c) => {
+      const result = await build(c.patch, ['--verify', '--check', c.check]);
+      expect(result.stderr).toMatch(c.reported);
+      expect(result.stderr).toContain('verify: PASS check #1 passes with the livepatch: ok');
+      expect(result.stderr).toContain('verify: SUCCESS');
+      expect(result.exitCode).toBe(0);
+    },
+  );
+
   it('late-patches binfmt_misc, a .ko.xz module of the trixie kernel loaded after the livepatch', async () => {
     const result = await build(`${PATCHES}debian13-module-object.patch`, [
       '--verify',
