@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeStructSizes } from '../../src/diff/probe-struct-sizes.js';
 import { findSection, findSymbol, parseElf, readElfFile } from '../../src/elf/index.js';
 import type { CompiledObject } from '../../src/kbuild/compile-object.js';
 import { parseKbuildCmdFile } from '../../src/kbuild/kbuild-cmd-file.js';
@@ -250,22 +251,16 @@ describe('a cmdline livepatch for Debian 13 (IBT, call thunks, prefix padding)',
   });
 
   it('a WARN in a patched function: objtool still processes the module, which loads and transitions', async () => {
-    const toolchain = kernel.toolchain([work]);
-    await runMake({
+    const toolchain = kernel.toolchain;
+    await toolchain.make({
       dir: kernel.tree,
       args: ['kernel/notifier.o'],
       logFile: join(work, 'objects.log'),
       what: 'notifier.o',
-      toolchain,
     });
     const cmd = parseKbuildCmdFile(await readFile(join(kernel.tree, 'kernel/.notifier.o.cmd'), 'utf8'))!;
     const object = { target: 'kernel/notifier.o', source: 'kernel/notifier.c', command: cmd.command };
-    const before = await compileObject({
-      tree: kernel.tree,
-      object,
-      workDir: join(work, 'n-orig'),
-      toolchain,
-    });
+    const before = await toolchain.compile({ tree: kernel.tree, object, workDir: join(work, 'n-orig') });
     const copy = join(work, 'n-src/kernel/notifier.c');
     await mkdir(join(work, 'n-src/kernel'), { recursive: true });
     const source = (await readFile(join(kernel.tree, 'kernel/notifier.c'), 'utf8')).replace(
@@ -274,12 +269,11 @@ describe('a cmdline livepatch for Debian 13 (IBT, call thunks, prefix padding)',
     );
     expect(source).toContain('WARN_ON_ONCE(!n)');
     await writeFile(copy, source);
-    const after = await compileObject({
+    const after = await toolchain.compile({
       tree: kernel.tree,
       object,
       workDir: join(work, 'n-patched'),
       sourceFile: copy,
-      toolchain,
     });
     const diffed = await diffObjectPairs({
       pairs: [
@@ -296,8 +290,8 @@ describe('a cmdline livepatch for Debian 13 (IBT, call thunks, prefix padding)',
       tree: kernel.tree,
       vmlinuxSymbols: { format: 'kallsyms', path: kernel.kallsyms },
       moduleSymvers: kernel.moduleSymvers,
-      // 6.12 x86_64 bug_entry and jump_entry (the struct-size probe compiles on the host: not yet in the root).
-      structSizes: { BUG_STRUCT_SIZE: 12, JUMP_STRUCT_SIZE: 16 },
+      // The struct-size probe compiled in the build root, as kpatch-build does (toolchain.command).
+      structSizes: await probeStructSizes(kernel.tree, 'kernel/notifier.o', toolchain.command),
     });
     expect(diffed[0]!.report.changedFunctions).toEqual(['notifier_chain_register']);
     const plan = await planModule(diffed, {
@@ -314,7 +308,7 @@ describe('a cmdline livepatch for Debian 13 (IBT, call thunks, prefix padding)',
       workDir: join(work, 'n-module'),
       outputDir: join(work, 'n-out'),
       expectedVermagic: VERMAGIC,
-      toolchain,
+      make: toolchain.make,
     });
     const log = await readFile(join(work, 'n-module/module-build.log'), 'utf8');
     // The one objtool remark: klp_func.new_func points at a static function gcc gave no ENDBR (its address
