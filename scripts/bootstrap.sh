@@ -35,7 +35,8 @@ declare -A NEED=(
   [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
   [gpg]=gnupg
   [gpgconf]=gpgconf
-  # the container image's e2e (Dockerfile): base image from Debian packages, build, run
+  # build roots with the target kernel's exact compiler (src/kbuild/build-root.ts) and the container
+  # image's e2e (Dockerfile): base image from Debian packages, build, run
   [mmdebstrap]=mmdebstrap
   [buildah]=buildah
   [podman]=podman

@@ -1,5 +1,6 @@
-// The README's main job: build examples/cmdline.patch into a livepatch for Debian bookworm's current
-// kernel (its source, config and symbols fetched and prepared once, no kernel build) and prove it with
+// The README's main job: build examples/cmdline.patch into a livepatch for Debian stable's (trixie's)
+// current kernel from this bookworm machine (its source, config and symbols fetched and prepared once, no
+// kernel build; compiled by the kernel's own gcc-14 in a cached trixie build root) and prove it with
 // --verify in a VM running that kernel, showing /proc/cmdline before, with and after the patch.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,19 @@ import { execa } from 'execa';
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const out = await mkdtemp(join(tmpdir(), 'kpatch-demo-'));
 const check = 'cat /proc/cmdline; grep -q " livepatch=1$" /proc/cmdline';
-const args = ['--distro', 'debian', '-a', 'latest', '-o', out, '--verify', '--check', check];
+const args = [
+  '--distro',
+  'debian',
+  '--suite',
+  'trixie',
+  '-a',
+  'latest',
+  '-o',
+  out,
+  '--verify',
+  '--check',
+  check,
+];
 
 process.stdout.write(`demo: kpatch-build ${args.slice(0, -1).join(' ')} '${check}' examples/cmdline.patch\n`);
 const build = await execa(

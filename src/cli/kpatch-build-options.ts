@@ -117,6 +117,7 @@ function targetSpec(values: Values): TargetSpec {
     ...(values.distro !== undefined ? { distro: values.distro } : {}),
     ...(values.archversion !== undefined ? { release: values.archversion } : {}),
     ...(values.sourcerpm !== undefined ? { sourceRpm: values.sourcerpm } : {}),
+    ...(values['skip-compiler-check'] ? { skipCompilerCheck: true } : {}),
     ...fullBuild,
   };
 }

@@ -23,7 +23,9 @@ livepatch module and converts its relocations.
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
 fetched and prepared once (cached), and no kernel build is needed: Debian, Ubuntu, Fedora and the
 RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of
-vmlinux or of the distro's modules (headers too after --full-build).
+vmlinux or of the distro's modules (headers too after --full-build). When the host lacks the
+compiler the kernel names (Debian 13's gcc-14 on a Debian 12 host), every compile runs in a build
+root of the release's suite, made once with mmdebstrap and cached (needs root).
 
   -a, --archversion REL     target kernel release (default: uname -r), e.g. 6.12.118+deb13-amd64,
                             6.1.0-57-amd64, 7.2.12+deb14-amd64 (-cloud-amd64, -rt-amd64) or latest
@@ -47,7 +49,8 @@ vmlinux or of the distro's modules (headers too after --full-build).
   --skip-cleanup            leave the tree patched if the build fails
   --allow-fuzz              apply hunks whose context differs from the tree (GNU patch fuzz); refused
                             by default since such a hunk may change the wrong code; reported either way
-  --skip-compiler-check     build even if the local compiler differs from the target's
+  --skip-compiler-check     build with the host's compiler even if it differs from the target's
+                            (no build root)
   -j, --jobs N              compilers to run at once (default: one per core)
   --max-objects N           rebuild at most N affected objects (default ${DEFAULT_MAX_OBJECTS})
   --full-build              build the whole tree first (make all): with -s for trees never built or

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import type { WrapCommand } from '../kbuild/tool-command.js';
 import { recordedCommand, retargetCommand } from './kbuild-command.js';
 import type { StructSizes } from './struct-sizes.js';
 import { STRUCT_SIZE_NAMES } from './struct-sizes.js';
 
 // Compiled with the target's own flags to assembly only: the sizes come out as text, like asm-offsets.
-const PROBE_SOURCE = `#include <linux/types.h>
+// struct paravirt_patch_site (.parainstructions) is gone since 6.8: paravirt calls became alternatives.
+const PROBE_SOURCE = `#include <linux/version.h>
+#include <linux/types.h>
 #include <linux/bug.h>
 #include <linux/extable.h>
 #include <linux/jump_label.h>
@@ -17,7 +20,8 @@ const PROBE_SOURCE = `#include <linux/types.h>
 #include <asm/alternative.h>
 #include <asm/processor.h>
 #include <asm/extable.h>
-#ifdef CONFIG_PARAVIRT
+#if defined(CONFIG_PARAVIRT) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define KPATCH_PARA_SITES
 #include <asm/paravirt_types.h>
 #endif
 #ifdef CONFIG_UNWINDER_ORC
@@ -35,7 +39,7 @@ void kpatch_struct_size_probe(void)
 #ifdef CONFIG_JUMP_LABEL
 \tSIZE(JUMP_STRUCT_SIZE, struct jump_entry);
 #endif
-#ifdef CONFIG_PARAVIRT
+#ifdef KPATCH_PARA_SITES
 \tSIZE(PARA_STRUCT_SIZE, struct paravirt_patch_site);
 #endif
 #ifdef CONFIG_UNWINDER_ORC
@@ -67,6 +71,7 @@ export function parseProbeOutput(assembly: string): StructSizes {
 export async function probeStructSizes(
   buildDir: string,
   referenceObject = 'init/main.o',
+  wrap?: WrapCommand,
 ): Promise<StructSizes> {
   const command = await recordedCommand(buildDir, referenceObject);
   const dir = await mkdtemp(join(tmpdir(), 'kpatch-probe-'));
@@ -80,7 +85,10 @@ export async function probeStructSizes(
       newSource: source,
       newObject: output,
     }).replace(/\s-c\s/, ' -S ');
-    const result = await execa('sh', ['-c', compile], { cwd: buildDir, reject: false });
+    // With the target's compiler (wrap: Toolchain.command, e.g. into a build root), like the objects.
+    const sh = { file: 'sh', args: ['-c', compile], cwd: buildDir };
+    const run = wrap ? wrap(sh) : sh;
+    const result = await execa(run.file, run.args, { cwd: buildDir, reject: false });
     if (result.exitCode !== 0) {
       throw new BuildError(`the struct size probe did not compile in ${buildDir}`, {
         hint: result.stderr.split('\n').slice(0, 5).join('\n'),

@@ -32,6 +32,8 @@ function outputSectionName(s: DiffSection): string {
   return s.bundled?.twin && s.twin ? s.twin.section.name : s.section.name;
 }
 
+const isAnnotation = (section: ElfSection) => section.name.startsWith('.discard.');
+
 /**
  * A SHF_LINK_ORDER section (`__patchable_function_entries`) must name the code it describes in sh_link:
  * the output copy of the code its first kept entry points into (gcc 12 writes one such section for
@@ -128,6 +130,14 @@ export function buildOutput(
     const relocations: readonly Relocation[] = filteredBySource.get(s)?.relocations ?? s.relocations;
     for (const r of relocations) {
       const target = r.symbol ? patched.symbolOf.get(r.symbol) : undefined;
+      const copiedIn = target?.section ? sectionMap.get(target.section) : undefined;
+      // objtool reads its annotations (.discard.reachable, ...) only as "section symbol + offset"; with a
+      // function symbol there it gives up on the whole module. (issue 13 interim fix, see ibt-findings)
+      if (isAnnotation(section) && target && copiedIn && target.symbol.type !== STT_SECTION) {
+        const addend = r.addend + target.symbol.value;
+        addRelocation(elf, section, { ...r, symbol: sectionSymbol(elf, copiedIn), addend });
+        continue;
+      }
       addRelocation(elf, section, { ...r, symbol: target ? outputSymbol(target) : undefined });
     }
   }

@@ -13,13 +13,12 @@
  * A warm call reads the stamp and compares it with the inputs: no network, no lock, no make.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError, DistroError } from '../errors.js';
-import { runMake } from '../kbuild/run-make.js';
-import type { Toolchain } from '../kbuild/toolchain.js';
+import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { checkTreeManifest, damagedMessage, writeTreeManifest } from '../source/cache-manifest.js';
 import { extractDeb } from '../source/deb.js';
@@ -35,8 +34,13 @@ export interface PrepareSourceOptions extends PrepareOptions {
   jobs?: number;
   /** Per-phase wall times in ms, for benchmarks. */
   onPhase?: (phase: SourcePhase, ms: number) => void;
-  /** The target's make (Toolchain.make); default: the host's. */
-  make?: Toolchain['make'];
+  /** The target's make and compiler (a build root's, when the host's compiler is not the kernel's). */
+  toolchain?: Toolchain;
+  /**
+   * The livepatch module is built in this tree, not the headers package (a build root's kernels: the tree's
+   * tools are built by the root's compiler): also `make modules_prepare` and the headers' Module.symvers.
+   */
+  modulesInTree?: boolean;
 }
 
 export type SourcePhase = 'target' | 'check' | 'fetch' | 'unpack' | 'configure' | 'olddefconfig' | 'prepare';
@@ -167,6 +171,7 @@ export function sourcePrepareKey(parts: {
   config: string;
   kernelVariables: string;
   compiler: string;
+  modulesInTree?: boolean;
 }): string {
   return sha256(JSON.stringify({ v: SOURCE_FORMAT, ...parts })).slice(0, 16);
 }
@@ -180,8 +185,9 @@ async function readStamp(file: string): Promise<SourceStamp | undefined> {
   }
 }
 
-async function compilerVersion(cc: string): Promise<string> {
-  const result = await execa(cc, ['--version'], { reject: false });
+async function compilerVersion(cc: string, toolchain: Toolchain): Promise<string> {
+  const run = toolchain.command({ file: cc, args: ['--version'] });
+  const result = await execa(run.file, run.args, { reject: false });
   if (result.failed) {
     throw new BuildError(`${cc} is not installed; Debian built this kernel with it`, {
       hint: `install ${cc} (apt-get install ${cc}): objects must be compiled by the same compiler as the target`,
@@ -191,12 +197,12 @@ async function compilerVersion(cc: string): Promise<string> {
 }
 
 /** Everything but the unpacked source that the prepared tree is made of. */
-async function treeInputs(target: TargetKernel) {
+async function treeInputs(target: TargetKernel, toolchain: Toolchain) {
   const original = await readFile(target.config, 'utf8');
   const config = localBuildConfig(original, target.release);
   const cc = configCompiler(original);
   const vars = kernelVariables({ release: target.release, packageVersion: target.packageVersion, cc });
-  return { config, vars, compiler: await compilerVersion(cc) };
+  return { config, vars, compiler: await compilerVersion(cc, toolchain) };
 }
 
 /** Checks the prepared tree really says what the target says. */
@@ -239,8 +245,9 @@ async function adoptUnlistedTree(tree: string, manifest: string, lock: string, s
   );
 }
 
-async function isReady(tree: string, release: string): Promise<boolean> {
+async function isReady(tree: string, release: string, modulesInTree: boolean): Promise<boolean> {
   const uts = await readFile(join(tree, 'include/generated/utsrelease.h'), 'utf8').catch(() => '');
+  if (modulesInTree && !(await exists(join(tree, 'scripts/module.lds')))) return false;
   return uts.includes(`"${release}"`) && (await exists(join(tree, 'tools/objtool/objtool')));
 }
 
@@ -287,7 +294,9 @@ export async function prepareDebianSource(
     cached,
   });
 
-  const inputs = await timed('check', () => treeInputs(target));
+  const toolchain = options.toolchain ?? hostToolchain;
+  const modulesInTree = options.modulesInTree === true;
+  const inputs = await timed('check', () => treeInputs(target, toolchain));
   const keyFor = (stamp: SourceStamp) =>
     sourcePrepareKey({
       packageVersion: stamp.packageVersion,
@@ -295,12 +304,13 @@ export async function prepareDebianSource(
       config: inputs.config,
       kernelVariables: inputs.vars,
       compiler: inputs.compiler,
+      ...(modulesInTree ? { modulesInTree } : {}), // absent: bookworm's cached trees keep their key
     });
   const isWarm = async (stamp: SourceStamp | undefined) =>
     stamp !== undefined &&
     stamp.packageVersion === target.packageVersion &&
     stamp.key === keyFor(stamp) &&
-    (await isReady(tree, target.release)) &&
+    (await isReady(tree, target.release, modulesInTree)) &&
     (await checkTreeManifest(tree, manifestFile)).state !== 'damaged';
   if (await isWarm(await readStamp(stampFile))) {
     await adoptUnlistedTree(tree, manifestFile, join(dir, '.source.lock'), signalOpt);
@@ -359,7 +369,7 @@ export async function prepareDebianSource(
       }
       if (!stamp) throw new DistroError(`${stampFile} is missing`); // unreachable: set above
       const make = (args: string[]) =>
-        (options.make ?? runMake)({
+        toolchain.make({
           dir: tree,
           args,
           logFile,
@@ -374,7 +384,11 @@ export async function prepareDebianSource(
       await timed('olddefconfig', () => make(['olddefconfig']));
       progress(`make prepare for ${target.release}`);
       const jobs = String(options.jobs ?? availableParallelism());
-      await timed('prepare', () => make([`-j${jobs}`, 'prepare']));
+      await timed('prepare', () =>
+        make([`-j${jobs}`, 'prepare', ...(modulesInTree ? ['modules_prepare'] : [])]),
+      );
+      // modpost reads the tree's Module.symvers for the CRCs of what the livepatch module calls.
+      if (modulesInTree) await copyFile(target.moduleSymvers, join(tree, 'Module.symvers'));
       await checkPrepared(tree, target.release, logFile);
       const done: SourceStamp = { ...stamp, key: keyFor(stamp) };
       await writeFile(stampFile, `${JSON.stringify(done, null, 2)}\n`);

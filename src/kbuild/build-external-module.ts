@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import { runMake } from './run-make.js';
+import type { Toolchain } from './toolchain.js';
 
 export interface ExternalModuleBuild {
   /** Directory with the module's sources and Kbuild/Makefile; copied, never built in place. */
@@ -13,6 +14,8 @@ export interface ExternalModuleBuild {
   /** Extra make variables, e.g. KBUILD_MODPOST_WARN=1. */
   makeVars?: Record<string, string>;
   signal?: AbortSignal;
+  /** The target's make (Toolchain.make, e.g. inside a build root); default: the host's. */
+  make?: Toolchain['make'];
 }
 
 /** Builds an out-of-tree module against the target's headers (`make -C <buildDir> M=<dir> modules`). */
@@ -21,7 +24,7 @@ export async function buildExternalModule(build: ExternalModuleBuild): Promise<s
   await mkdir(build.workDir, { recursive: true });
   await cp(build.sourceDir, build.workDir, { recursive: true });
   const vars = Object.entries(build.makeVars ?? {}).map(([k, v]) => `${k}=${v}`);
-  await runMake({
+  await (build.make ?? runMake)({
     dir: build.target.buildDir,
     args: [`M=${build.workDir}`, ...vars, 'modules'],
     logFile: join(build.workDir, 'build.log'),

@@ -16,6 +16,7 @@ import { BuildError } from '../errors.js';
 import { abortError } from '../source/abort.js';
 import type { KbuildObject } from './kbuild-index.js';
 import { quoteShellWord, splitShellWords } from './shell-words.js';
+import type { ToolCommand, WrapCommand } from './tool-command.js';
 
 export interface CompileObjectOptions {
   /** The kernel tree the command was recorded in; the command runs there. */
@@ -30,6 +31,8 @@ export interface CompileObjectOptions {
   signal?: AbortSignal;
   /** The command line, before it runs (-d shows it). */
   onCommand?: (command: string) => void;
+  /** Set by a toolchain (wrappedToolchain): the compile runs where its compiler is (a build root). */
+  wrap?: WrapCommand;
 }
 
 export interface CompiledObject {
@@ -140,7 +143,9 @@ export async function compileObject(options: CompileObjectOptions): Promise<Comp
   });
   const logFile = join(outDir, `.${base}.log`);
   options.onCommand?.(`(cd ${tree} && ${command})`);
-  const result = await execa('sh', ['-c', command], {
+  const sh: ToolCommand = { file: 'sh', args: ['-c', command], cwd: tree };
+  const run = options.wrap ? options.wrap(sh) : sh;
+  const result = await execa(run.file, run.args, {
     cwd: tree,
     all: true,
     reject: false,

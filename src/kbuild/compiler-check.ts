@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { findSection, readElfFile } from '../elf/index.js';
 import { BuildError } from '../errors.js';
+import type { ToolCommand, WrapCommand } from './tool-command.js';
 
 export interface CompilerCheckOptions {
   /** The target's .config. */
@@ -19,6 +20,13 @@ export interface CompilerCheckOptions {
   vmlinux?: string;
   /** Compiler command; default: clang if the config says CONFIG_CC_IS_CLANG=y, else gcc. */
   cc?: string;
+  /** Where the compiler runs (Toolchain.command, e.g. into a build root); default: the host. */
+  wrap?: WrapCommand;
+}
+
+function runWith(wrap: WrapCommand | undefined, command: ToolCommand) {
+  const run = wrap ? wrap(command) : command;
+  return execa(run.file, run.args, { reject: false, ...(run.cwd ? { cwd: run.cwd } : {}) });
 }
 
 export interface CompilerCheckResult {
@@ -62,11 +70,17 @@ export async function readCommentSection(path: string): Promise<Buffer | undefin
 }
 
 /** What the local compiler writes into .comment: compile an empty file and read it back. */
-async function localCommentIdentity(cc: string): Promise<string | undefined> {
+async function localCommentIdentity(cc: string, wrap?: WrapCommand): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'kpatch-cc-'));
   try {
     await writeFile(join(dir, 't.c'), 'void kpatch_cc_check(void) {}\n');
-    await execa(cc, ['-c', '-o', join(dir, 't.o'), join(dir, 't.c')]);
+    const compiled = await runWith(wrap, {
+      file: cc,
+      args: ['-c', '-o', join(dir, 't.o'), join(dir, 't.c')],
+      cwd: dir,
+    });
+    if (compiled.failed)
+      throw new BuildError(`${cc} could not compile a test file: ${compiled.shortMessage}`);
     const comment = await readCommentSection(join(dir, 't.o'));
     return comment && compilerFromComment(comment);
   } finally {
@@ -96,7 +110,7 @@ export async function checkCompiler(options: CompilerCheckOptions): Promise<Comp
   const configText = options.config ? await readFile(options.config, 'utf8') : '';
   const fromConfig = readConfigCompiler(configText);
   const cc = options.cc ?? (fromConfig.clang ? 'clang' : 'gcc');
-  const version = await execa(cc, ['--version'], { reject: false });
+  const version = await runWith(options.wrap, { file: cc, args: ['--version'] });
   if (version.failed) {
     throw new BuildError(`the compiler ${cc} cannot be run: ${version.shortMessage}`, {
       hint: 'install it, or name another with the compiler option',
@@ -110,7 +124,7 @@ export async function checkCompiler(options: CompilerCheckOptions): Promise<Comp
         hint: 'pass --skip-compiler-check if you know the compilers match',
       });
     }
-    const local = (await localCommentIdentity(cc)) ?? '(none)';
+    const local = (await localCommentIdentity(cc, options.wrap)) ?? '(none)';
     if (local !== target) throw mismatch(cc, target, local, `.comment of ${options.vmlinux}`);
     return { cc, target, local, source: 'vmlinux' };
   }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { abortError } from '../source/abort.js';
+import type { ToolCommand, WrapCommand } from './tool-command.js';
 
 export interface RunMakeOptions {
   /** Directory make runs in (-C). */
@@ -19,6 +20,8 @@ export interface RunMakeOptions {
   what: string;
   /** The command line, before it runs (-d shows it). */
   onCommand?: (command: string) => void;
+  /** Set by a toolchain (wrappedToolchain): make runs where its compiler is, e.g. inside a build root. */
+  wrap?: WrapCommand;
 }
 
 /** Compiler and modpost errors ("error:", "ERROR: modpost: ...", "make: *** ... Error 2"), not warnings. */
@@ -32,7 +35,13 @@ export async function runMake(options: RunMakeOptions): Promise<void> {
   const log = createWriteStream(options.logFile, { flags: 'a' });
   log.write(`$ make -C ${options.dir} ${options.args.join(' ')}\n`);
   options.onCommand?.(`make -C ${options.dir} ${options.args.join(' ')}`);
-  const child = execa('make', ['-C', options.dir, ...options.args], {
+  const command: ToolCommand = {
+    file: 'make',
+    args: ['-C', options.dir, ...options.args],
+    cwd: options.dir,
+  };
+  const run = options.wrap ? options.wrap(command) : command;
+  const child = execa(run.file, run.args, {
     all: true,
     reject: false,
     buffer: false,

@@ -8,6 +8,7 @@ import type { CompiledObject, CompileObjectOptions } from './compile-object.js';
 import { compileObject } from './compile-object.js';
 import type { RunMakeOptions } from './run-make.js';
 import { runMake } from './run-make.js';
+import type { ToolCommand, WrapCommand } from './tool-command.js';
 
 export interface Toolchain {
   /** Where the commands run, for messages: "host", or the build root's name. */
@@ -16,7 +17,27 @@ export interface Toolchain {
   make(options: RunMakeOptions): Promise<void>;
   /** Recompiles one object as kbuild recorded it, with function sections (see compileObject). */
   compile(options: CompileObjectOptions): Promise<CompiledObject>;
+  /**
+   * Any other command that must meet the target's compiler (the compiler check, the struct-size probe):
+   * unchanged on the host, rewritten to enter the build root otherwise.
+   */
+  command(command: ToolCommand): ToolCommand;
 }
 
 /** make and the compiler of this machine. */
-export const hostToolchain: Toolchain = { name: 'host', make: runMake, compile: compileObject };
+export const hostToolchain: Toolchain = {
+  name: 'host',
+  make: runMake,
+  compile: compileObject,
+  command: (command) => command,
+};
+
+/** A toolchain whose every command (make, compile, probes) is rewritten by `wrap`. */
+export function wrappedToolchain(name: string, wrap: WrapCommand): Toolchain {
+  return {
+    name,
+    make: (options) => runMake({ ...options, wrap }),
+    compile: (options) => compileObject({ ...options, wrap }),
+    command: wrap,
+  };
+}

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readElfFile, SHN_UNDEF } from '../elf/index.js';
 import { BuildError } from '../errors.js';
 import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
+import { checkObjtoolProcessed } from './check-objtool.js';
 import { modinfoValue } from './modinfo.js';
 import { readModversions } from './modversions.js';
 
@@ -40,6 +41,7 @@ export async function checkLivepatchModule(input: ModuleCheckInput): Promise<voi
       },
     );
   }
+  checkObjtoolProcessed(input.ko, elf);
   const vermagic = modinfoValue(elf, 'vermagic');
   if (input.expectedVermagic !== undefined && vermagic !== input.expectedVermagic) {
     throw new BuildError(

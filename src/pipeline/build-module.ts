@@ -1,8 +1,10 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readElfFile } from '../elf/index.js';
 import { runMake } from '../kbuild/run-make.js';
 import type { Toolchain } from '../kbuild/toolchain.js';
 import { convertLivepatchModule } from '../klp/index.js';
+import { refuseSealedReferences } from '../klp/sealed-references.js';
 import { checkLivepatchModule } from '../module/check-module.js';
 import type { LivepatchModuleSpec } from '../module/module-spec.js';
 import { reproducibleKcflags } from '../module/reproducible-build.js';
@@ -28,6 +30,8 @@ export interface BuildModuleOptions {
   sign?: SigningKey;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
+  /** vmlinux functions sealed at boot (IBT): the module may not take their address. */
+  sealedFunctions?: ReadonlySet<string>;
 }
 
 /**
@@ -58,6 +62,8 @@ export async function buildLivepatchModule(options: BuildModuleOptions): Promise
     moduleSymvers: options.moduleSymvers,
     targetModules: options.targetModules,
   });
+  if (options.sealedFunctions)
+    refuseSealedReferences(converted, await readElfFile(converted), options.sealedFunctions);
   await checkLivepatchModule({
     ko: converted,
     moduleSymvers: options.moduleSymvers,

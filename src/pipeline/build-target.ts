@@ -48,6 +48,8 @@ export interface BuildTarget {
   touched: TouchedRecords;
   /** Lines the distro's headers add to include/generated/utsrelease.h, appended before the module build. */
   utsDefines: readonly string[];
+  /** vmlinux functions sealed at boot (IBT): a livepatch taking their address is refused. */
+  sealedFunctions?: ReadonlySet<string>;
   /** Every make and compile for this target runs through it. */
   toolchain: Toolchain;
 }

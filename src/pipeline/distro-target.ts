@@ -7,16 +7,20 @@
 import { release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { debianLayout } from '../distro/debian-layout.js';
+import { debianSealedFunctions } from '../distro/debian-sealed-functions.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import type { AdapterDistro } from '../distro/distro-adapter.js';
 import { distroAdapter } from '../distro/distro-adapters.js';
 import { releaseFromSrpm } from '../distro/local-srpm.js';
 import { prepareDebianSource } from '../distro/prepare-debian-source.js';
+import { prepareDebianTarget } from '../distro/prepare-debian-target.js';
 import { isRpmDistro } from '../distro/rpm-adapter.js';
 import { UsageError } from '../errors.js';
 import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
 import type { BuildContext } from './build-context.js';
+import { runStep } from './build-events.js';
 import type { BuildTarget } from './build-target.js';
+import { debianToolchain } from './debian-toolchain.js';
 import { packageDownloadProgress } from './package-download-progress.js';
 import { prepareForKbuild } from './prepare-for-kbuild.js';
 import type { FullBuildSpec, PreparedSource } from './prepared-target.js';
@@ -32,13 +36,20 @@ export interface DistroTargetSpec extends FullBuildSpec {
   /** Replaces the distro's base URLs (else KPATCH_MIRROR_<ID>, else the data's). */
   mirror?: string;
   cacheDir?: string;
+  /** Debian: compile with the host's compiler even when it is not the kernel's (no build root). */
+  skipCompilerCheck?: boolean;
 }
 
 interface SourceRequest {
   release: string;
   spec: DistroTargetSpec;
-  toolchain: Toolchain;
   ctx: BuildContext;
+}
+
+/** A prepared source and the toolchain it was prepared with (every later make and compile uses it). */
+interface PreparedWith {
+  source: PreparedSource;
+  toolchain: Toolchain;
 }
 
 /** How one distro's release becomes a prepared source tree. */
@@ -47,7 +58,7 @@ interface SourcePreparer {
   name: string;
   /** Throws (with a hint) when the release is not of this distro's form. */
   checkRelease(release: string): void;
-  prepare(request: SourceRequest): Promise<PreparedSource>;
+  prepare(request: SourceRequest): Promise<PreparedWith>;
 }
 
 const ADAPTER_NAMES: Record<AdapterDistro, string> = {
@@ -59,36 +70,64 @@ const ADAPTER_NAMES: Record<AdapterDistro, string> = {
   ol: 'Oracle Linux',
 };
 
-/** Debian: the release's image, headers and linux-source packages; `make prepare` with Debian's variables. */
+/**
+ * Debian: the release's image, headers and linux-source packages (the tool's archive client); the
+ * toolchain its config names (the host's compiler, or a build root of its suite); `make prepare` with
+ * Debian's variables through that toolchain; on IBT kernels the functions sealed at boot.
+ */
 const debianPreparer: SourcePreparer = {
   name: 'Debian',
   checkRelease: (release) => {
     if (release !== 'latest') debianLayout(release); // refuses a non-Debian release name, with a hint
   },
-  async prepare({ release, spec, toolchain, ctx }) {
+  async prepare({ release, spec, ctx }) {
     const emit = ctx.emit;
+    const cacheOpt = spec.cacheDir ? { cacheDir: spec.cacheDir } : {};
+    const binary = await prepareDebianTarget(release, {
+      ...cacheOpt,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+      onDownload: ctx.onDownload,
+    });
+    const toolchain = await runStep(emit, 'toolchain', () =>
+      debianToolchain(
+        binary,
+        { ...cacheOpt, ...(spec.skipCompilerCheck ? { skipCompilerCheck: true } : {}) },
+        ctx,
+      ),
+    );
+    // In a build root the module is built in the prepared tree (see PrepareSourceOptions.modulesInTree).
+    const modulesInTree = toolchain !== hostToolchain;
     const source = await prepareDebianSource(release, {
       // Source preparation phases (all near zero once cached) join the build's own timings.
       onPhase: (phase, ms) => emit({ kind: 'step', step: `source ${phase}`, ms: Math.round(ms) }),
       jobs: ctx.jobs,
-      make: toolchain.make,
+      toolchain,
+      modulesInTree,
       signal: ctx.signal,
-      ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
+      ...cacheOpt,
       onProgress: ctx.onProgress,
       onDownload: ctx.onDownload,
     });
     const target = source.target;
     if (release === 'latest') emit({ kind: 'note', message: `Debian kernel latest is ${target.release}` });
+    const sealedFunctions = await runStep(emit, 'sealed functions', () =>
+      debianSealedFunctions(target, { signal: ctx.signal, onProgress: ctx.onProgress }),
+    );
     return {
-      label: `Debian kernel ${target.release}`,
-      tree: source.tree,
-      config: join(source.tree, '.config'),
-      symbols: target.symbols.path,
-      moduleSymvers: target.moduleSymvers,
-      // The headers package is made for M= builds: its Module.symvers gives modpost the CRCs.
-      moduleBuildDir: target.buildDir,
-      ...(target.modulesDir ? { modulesDir: target.modulesDir } : {}),
-      image: target.image,
+      toolchain,
+      source: {
+        label: `Debian kernel ${target.release}`,
+        tree: source.tree,
+        config: join(source.tree, '.config'),
+        symbols: target.symbols.path,
+        moduleSymvers: target.moduleSymvers,
+        // The headers package is made for M= builds: its Module.symvers gives modpost the CRCs.
+        moduleBuildDir: modulesInTree ? source.tree : target.buildDir,
+        ...(target.modulesDir ? { modulesDir: target.modulesDir } : {}),
+        image: target.image,
+        ...(sealedFunctions ? { sealedFunctions } : {}),
+      },
     };
   },
 };
@@ -104,7 +143,8 @@ function adapterPreparer(id: AdapterDistro): SourcePreparer {
     checkRelease: (release) => {
       distroAdapter(id).parseRelease(release); // refuses another distro's release name (or "latest"), with a hint
     },
-    async prepare({ release, spec, toolchain, ctx }) {
+    async prepare({ release, spec, ctx }) {
+      const toolchain = hostToolchain;
       const source = await distroAdapter(id).prepareSource(release, {
         ...(spec.mirror ? { mirror: spec.mirror } : {}),
         ...(spec.sourceRpm ? { sourcePackage: spec.sourceRpm } : {}),
@@ -120,7 +160,7 @@ function adapterPreparer(id: AdapterDistro): SourcePreparer {
         onCommand: ctx.onCommand,
         onProgress: ctx.onProgress,
       });
-      return {
+      const prepared: PreparedSource = {
         label: `${ADAPTER_NAMES[id]} kernel ${release}`,
         tree: source.tree,
         config: join(source.tree, '.config'),
@@ -131,6 +171,7 @@ function adapterPreparer(id: AdapterDistro): SourcePreparer {
         ...(source.image ? { image: source.image } : {}),
         ...(source.modulesDir ? { modulesDir: source.modulesDir } : {}),
       };
+      return { source: prepared, toolchain };
     },
   };
 }
@@ -158,15 +199,12 @@ async function checkedRelease(spec: DistroTargetSpec): Promise<{ id: string; rel
 export async function resolveDistroTarget(spec: DistroTargetSpec, ctx: BuildContext): Promise<BuildTarget> {
   const { id, release } = await checkedRelease(spec);
   const preparer = sourcePreparer(id);
-  // Objects compile on the host today; a build root of the target's suite would be chosen here.
-  const toolchain = hostToolchain;
   ctx.emit({ kind: 'phase', message: `${preparer.name} kernel ${release}: preparing its source (cached)` });
   const sourceRpm = spec.sourceRpm ? resolve(spec.sourceRpm) : undefined;
-  const prepared = await preparer.prepare({
+  const { source, toolchain } = await preparer.prepare({
     release,
     spec: { ...spec, ...(sourceRpm ? { sourceRpm } : {}) },
-    toolchain,
     ctx,
   });
-  return preparedTarget(prepared, spec, toolchain, ctx);
+  return preparedTarget(source, spec, toolchain, ctx);
 }

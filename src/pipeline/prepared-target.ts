@@ -36,6 +36,8 @@ export interface PreparedSource {
   image?: string;
   /** Lines the distro's headers add to include/generated/utsrelease.h (Ubuntu), appended before the module build. */
   utsDefines?: readonly string[];
+  /** vmlinux functions the kernel seals at boot (IBT kernels): the livepatch may not take their address. */
+  sealedFunctions?: ReadonlySet<string>;
 }
 
 export interface FullBuildSpec {
@@ -83,6 +85,7 @@ export async function preparedTarget(
     parents: fullyBuilt ? 'linked-shipped' : 'compile-flags',
     touched: fullyBuilt ? 'recorded' : 'compile-single',
     utsDefines: prepared.utsDefines ?? [],
+    ...(prepared.sealedFunctions ? { sealedFunctions: prepared.sealedFunctions } : {}),
     toolchain,
   };
 }

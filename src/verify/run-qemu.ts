@@ -19,6 +19,8 @@ export interface QemuOptions {
   /** Called with each console line as it arrives. */
   onLine?: (line: string) => void;
   qemuBinary?: string;
+  /** CPU model for TCG (default max), e.g. Skylake-Client to get call depth tracking (retbleed=stuff). */
+  cpu?: string;
 }
 
 export interface QemuResult {
@@ -34,7 +36,7 @@ export function qemuArgs(options: QemuOptions): string[] {
     '-accel',
     accel,
     '-cpu',
-    accel === 'kvm' ? 'host' : 'max',
+    accel === 'kvm' ? 'host' : (options.cpu ?? 'max'),
     '-m',
     String(options.memoryMb ?? 1024),
     '-kernel',

@@ -37,6 +37,8 @@ export interface VerifyOptions {
   onConsoleLine?: (line: string) => void;
   /** Extra words for the kernel command line. */
   append?: string;
+  /** qemu CPU model under TCG (default max). */
+  cpu?: string;
   /** WARNINGs a check provokes on purpose (matched against the "WARNING: CPU: ..." line). */
   allowedWarnings?: RegExp[];
 }
@@ -132,6 +134,7 @@ export async function verifyLivepatch(options: VerifyOptions): Promise<VerifyRes
       append: append.join(' '),
       memoryMb: options.memoryMb ?? 1024,
       accel: options.accel ?? 'tcg',
+      ...(options.cpu ? { cpu: options.cpu } : {}),
       timeoutMs: options.timeoutMs ?? 180_000,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onConsoleLine ? { onLine: options.onConsoleLine } : {}),

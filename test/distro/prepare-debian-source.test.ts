@@ -108,6 +108,13 @@ describe('sourcePrepareKey', () => {
       expect(sourcePrepareKey({ ...parts, [name]: `${parts[name]}x` })).not.toBe(key);
     }
   });
+
+  it('changes for a tree the module is built in (build roots) but not for the trees prepared before', () => {
+    const key = sourcePrepareKey(parts);
+    // Pinned: a bookworm tree prepared before modulesInTree existed keeps its key, so it is not prepared again.
+    expect(key).toBe(sourcePrepareKey({ ...parts, modulesInTree: undefined }));
+    expect(sourcePrepareKey({ ...parts, modulesInTree: true })).not.toBe(key);
+  });
 });
 
 describe('single object targets', () => {

@@ -26,6 +26,7 @@ export function recordingToolchain(): Toolchain & { makes: RunMakeOptions[]; com
         await writeFile(join(options.dir, arg), '');
       }
     },
+    command: (command) => command,
     async compile(options) {
       compiles.push(options.object.target);
       throw new Error(`the fake toolchain does not compile (${options.object.target})`);

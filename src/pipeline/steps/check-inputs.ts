@@ -24,10 +24,12 @@ export function checkPatchFiles(job: LivepatchJob): Promise<string[]> {
 /** Objects must be compiled by the compiler that built the target (its vmlinux's .comment, or its config). */
 export async function checkTargetCompiler(target: BuildTarget, job: LivepatchJob): Promise<void> {
   if (job.skipCompilerCheck) return;
+  // Where the target's compiler is: the host, or the build root the target's toolchain enters.
+  const wrap = target.toolchain.command;
   await checkCompiler(
     target.symbols.format === 'elf'
-      ? { config: target.config, vmlinux: target.symbols.path }
-      : { config: target.config },
+      ? { config: target.config, vmlinux: target.symbols.path, wrap }
+      : { config: target.config, wrap },
   );
 }
 

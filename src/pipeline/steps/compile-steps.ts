@@ -112,7 +112,7 @@ export async function findObjects(
 /** Learns the special-section entry sizes with the flags of an object the patch touches (it has a record). */
 export function probeEntrySizes(run: BuildRun, affected: AffectedObjects): Promise<StructSizes> {
   const reference = affected.objects.find((o) => o.source.endsWith('.c')) ?? affected.objects[0]!;
-  const sizes = probeStructSizes(run.target.tree, reference.target);
+  const sizes = probeStructSizes(run.target.tree, reference.target, run.target.toolchain.command);
   sizes.catch(() => {}); // awaited after the compiles; a failure must not be unhandled meanwhile
   return sizes;
 }

@@ -93,6 +93,7 @@ export async function buildModule(run: BuildRun, plan: ModulePlan, targetModules
     ...(target.vermagic ? { expectedVermagic: target.vermagic } : {}),
     make: target.toolchain.make,
     ...(run.job.sign ? { sign: run.job.sign } : {}),
+    ...(target.sealedFunctions ? { sealedFunctions: target.sealedFunctions } : {}),
     signal: ctx.signal,
     onCommand: ctx.onCommand,
   });
