@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SourceError } from '../errors.js';
-import { type FileChecksum, type Paragraph, parseDeb822, sha256Lines } from './deb822.js';
+import { type FileChecksum, type Paragraph, parseDeb822 } from './deb822.js';
 import { decompressBuffer, sniffCompression } from './extract-tar.js';
 import { fetchFile } from './fetch-file.js';
+import { releaseParagraph } from './release-file.js';
 
 export interface AptIndexOptions {
   /** Where index files are cached. */
@@ -29,16 +29,7 @@ function joinUrl(base: string, path: string): string {
 
 /** Parses a Release/InRelease file's SHA256 list. */
 export function parseReleaseFile(text: string, where: string): Map<string, FileChecksum> {
-  const [paragraph] = parseDeb822(text, where);
-  if (!paragraph)
-    throw new SourceError(`${where}: empty Release file`, { hint: 'the mirror returned nothing useful' });
-  const list = sha256Lines(paragraph, 'SHA256', where, true);
-  if (list.length === 0) {
-    throw new SourceError(`${where}: no SHA256 list`, {
-      hint: 'only archives with SHA256 Release files are supported',
-    });
-  }
-  return new Map(list.map((f) => [f.name, f]));
+  return new Map(releaseParagraph(text, where).list.map((f) => [f.name, f]));
 }
 
 /** Fetches dists/<suite>/InRelease afresh; a 404 (suite missing on this mirror) gives undefined. */

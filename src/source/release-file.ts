@@ -3,7 +3,7 @@
  * until when it may be trusted (Valid-Until), and the SHA256 and size of every index below dists/<suite>/.
  */
 import { SourceError } from '../errors.js';
-import type { FileChecksum } from './deb822.js';
+import type { FileChecksum, Paragraph } from './deb822.js';
 import { parseDeb822, sha256Lines } from './deb822.js';
 
 export interface ReleaseInfo {
@@ -33,8 +33,11 @@ function parseDate(value: string | undefined, field: string, where: string): num
   return ms;
 }
 
-/** Parses the signed text of an InRelease file. `where` names it in errors. */
-export function parseRelease(text: string, where: string): ReleaseInfo {
+/** A Release file's paragraph and its SHA256 list (which must not be empty). */
+export function releaseParagraph(
+  text: string,
+  where: string,
+): { paragraph: Paragraph; list: FileChecksum[] } {
   const [paragraph] = parseDeb822(text, where);
   if (!paragraph)
     throw new SourceError(`${where}: empty Release file`, { hint: 'the mirror returned nothing useful' });
@@ -44,6 +47,12 @@ export function parseRelease(text: string, where: string): ReleaseInfo {
       hint: 'only archives with SHA256 Release files are supported',
     });
   }
+  return { paragraph, list };
+}
+
+/** Parses the signed text of an InRelease file. `where` names it in errors. */
+export function parseRelease(text: string, where: string): ReleaseInfo {
+  const { paragraph, list } = releaseParagraph(text, where);
   return {
     suite: paragraph.field('Suite') ?? '',
     codename: paragraph.field('Codename') ?? '',
