@@ -5,9 +5,9 @@
  * checked against its index's size and SHA256 before it is kept (a cached one is hashed again).
  */
 import { DistroError } from '../errors.js';
-import { toAptUri } from '../source/apt-uris.js';
 import type { ArchiveOptions, ArchivePackage } from '../source/debian-archive.js';
 import { type FetchedPackage, type FetchOptions, fetchDebPackages } from '../source/fetch-packages.js';
+import { toAptUri } from './apt-uris.js';
 import { type ResolvedDebianRelease, resolveDebianPackages } from './debian-suite-index.js';
 
 export type DebianReleasePart = 'image' | 'headers' | 'source';
@@ -21,7 +21,7 @@ export interface FetchedDebianRelease {
 export async function fetchDebianRelease(
   release: string,
   parts: readonly DebianReleasePart[],
-  options: Omit<FetchOptions, 'resolve' | 'apt'> & Pick<ArchiveOptions, 'config'> & { suite?: string } = {},
+  options: Omit<FetchOptions, 'resolve'> & Pick<ArchiveOptions, 'config'> & { suite?: string } = {},
 ): Promise<FetchedDebianRelease> {
   const archive = {
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),

@@ -22,10 +22,10 @@ import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { checkTreeManifest, damagedMessage, writeTreeManifest } from '../source/cache-manifest.js';
 import { extractDeb } from '../source/deb.js';
-import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { unpackTarball } from '../source/unpack-tarball.js';
 import { debianLayout } from './debian-layout.js';
+import { fetchDebianPackages } from './fetch-debian-packages.js';
 import { type PrepareOptions, prepareDebianTarget } from './prepare-debian-target.js';
 import type { TargetKernel } from './target.js';
 
@@ -331,7 +331,7 @@ export async function prepareDebianSource(
       ) {
         progress(`downloading ${layout.sourcePackage}`);
         const [deb] = await timed('fetch', () =>
-          fetchDebPackages([`${layout.sourcePackage}=${target.packageVersion}`], {
+          fetchDebianPackages([`${layout.sourcePackage}=${target.packageVersion}`], {
             cacheDir: cache,
             ...signalOpt,
             ...(options.onDownload ? { onProgress: options.onDownload } : {}),

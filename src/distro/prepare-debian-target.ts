@@ -4,10 +4,10 @@ import { DistroError } from '../errors.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDebs } from '../source/deb.js';
 import type { PackageProgress } from '../source/fetch-packages.js';
-import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { dumpKallsyms } from '../verify/dump-kallsyms.js';
 import { debianLayout } from './debian-layout.js';
+import { fetchDebianPackages } from './fetch-debian-packages.js';
 import { releaseNotFound, removeIfEmpty } from './release-not-found.js';
 import { resolveDebianRelease } from './resolve-debian-release.js';
 import type { TargetKernel } from './target.js';
@@ -90,7 +90,7 @@ export async function prepareDebianTarget(
     if (again) return again;
     const progress = options.onProgress ?? (() => {});
     progress(`downloading ${[layout.imagePackage, ...layout.headerPackages].join(', ')}`);
-    const debs = await fetchDebPackages([layout.imagePackage, ...layout.headerPackages], {
+    const debs = await fetchDebianPackages([layout.imagePackage, ...layout.headerPackages], {
       cacheDir: cache,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onDownload ? { onProgress: options.onDownload } : {}),

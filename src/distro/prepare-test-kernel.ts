@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { runMake } from '../kbuild/run-make.js';
-import { aptPackageUris } from '../source/apt-uris.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDeb } from '../source/deb.js';
-import { fetchDebPackages } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { unpackTarball } from '../source/unpack-tarball.js';
+import { aptPackageUris } from './apt-uris.js';
 import { loadDistroData } from './distro-data.js';
+import { fetchDebianPackages } from './fetch-debian-packages.js';
 import type { TargetKernel } from './target.js';
 
 export interface TestKernelConfig {
@@ -140,7 +140,7 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
     if (again && (await exists(again.image))) return again;
     const src = join(dir, 'src');
     const logFile = join(dir, 'build.log');
-    const [deb] = await fetchDebPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
+    const [deb] = await fetchDebianPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
     if (!deb) throw new BuildError(`${config.sourcePackage} was not downloaded`);
     if (!(await exists(join(src, 'Makefile')))) {
       progress(`unpacking ${config.sourcePackage} ${deb.version}`);

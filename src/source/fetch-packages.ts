@@ -1,15 +1,29 @@
 /**
- * Fetches distro packages into the cache: the verified Debian archive indexes (apt-uris.ts) say where
- * they are and what they must hash to,
+ * Fetches distro packages into the cache: a resolver over verified indexes (Debian's: src/distro/apt-uris.ts)
+ * says where they are and what they must hash to,
  * downloadFile fetches and verifies them into CACHE/debs/, all under the cache's lock so two runs never
  * write the same .part at once. Files already there and verified cost no network.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AptOptions, type AptUri, aptPackageUris } from './apt-uris.js';
 import { cacheRoot } from './cache-dir.js';
+import type { DigestAlgorithm } from './download.js';
 import { type DownloadProgress, downloadFile } from './download.js';
 import { type LockHolder, withLock } from './lock.js';
+
+/** Where a package is and what it must hash to, from a verified index. */
+export interface AptUri {
+  url: string;
+  /** File name to save it as (an epoch's ':' appears as '%3a', as apt names it). */
+  fileName: string;
+  size: number;
+  /** Hex SHA256 from the verified index. */
+  sha256: string | undefined;
+  hash: { algorithm: DigestAlgorithm; digest: string } | undefined;
+  package: string;
+  version: string;
+  architecture: string;
+}
 
 export interface PackageProgress extends DownloadProgress {
   package: string;
@@ -30,9 +44,11 @@ export interface FetchOptions {
   noWait?: boolean;
   retries?: number;
   retryDelayMs?: number;
-  /** Resolves packages to URIs; defaults to the Debian archive client (`aptPackageUris`). */
-  resolve?: (packages: readonly string[], options: AptOptions) => Promise<AptUri[]>;
-  apt?: AptOptions;
+  /** Resolves packages to URIs from a verified index (Debian's: src/distro/fetch-debian-packages.ts). */
+  resolve: (
+    packages: readonly string[],
+    options: { cacheDir: string; signal?: AbortSignal | undefined },
+  ) => Promise<AptUri[]>;
 }
 
 export interface FetchedPackage {
@@ -49,12 +65,11 @@ export interface FetchedPackage {
 
 export async function fetchDebPackages(
   packages: readonly string[],
-  options: FetchOptions = {},
+  options: FetchOptions,
 ): Promise<FetchedPackage[]> {
   const cacheDir = options.cacheDir ?? cacheRoot();
   const debs = join(cacheDir, 'debs');
-  const resolve = options.resolve ?? aptPackageUris;
-  const uris = await resolve(packages, { cacheDir, ...options.apt, signal: options.signal });
+  const uris = await options.resolve(packages, { cacheDir, signal: options.signal });
   await mkdir(debs, { recursive: true });
   return withLock(
     join(debs, '.lock'),

@@ -4,18 +4,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { aptPackageUris } from '../../src/distro/apt-uris.js';
 import {
   latestSuiteRelease,
   listSuiteReleases,
   resolveDebianPackages,
 } from '../../src/distro/debian-suite-index.js';
+import { fetchDebianPackages } from '../../src/distro/fetch-debian-packages.js';
 import { prepareDebianTarget } from '../../src/distro/prepare-debian-target.js';
 import { KpatchError } from '../../src/errors.js';
-import { aptPackageUris } from '../../src/source/apt-uris.js';
 import { extractDeb, readDebControl } from '../../src/source/deb.js';
 import { type OpenedSuite, openSuite } from '../../src/source/debian-archive.js';
 import { debianArchiveConfig } from '../../src/source/debian-mirrors.js';
-import { fetchDebPackages } from '../../src/source/fetch-packages.js';
 import { tempDir } from '../source/helpers.js';
 
 // The real Debian archive (the registry): indexes verified with the host's debian-archive-keyring, in
@@ -56,7 +56,7 @@ describe('the Debian archive client against the real Debian archive', () => {
 
     // Headers and kbuild are a few MB: fetched (or found in the cache) and re-hashed here independently.
     const small = [resolved.headers[0], resolved.headers[2]].map((h) => h?.package ?? '');
-    const fetched = await fetchDebPackages(small);
+    const fetched = await fetchDebianPackages(small);
     for (const [i, f] of fetched.entries()) {
       const stanza = resolved.headers[i === 0 ? 0 : 2];
       expect(f.version).toBe(resolved.packageVersion);

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDistroData } from '../../src/distro/distro-data.js';
+import { fetchDebianPackages } from '../../src/distro/fetch-debian-packages.js';
 import type { TestKernelConfig } from '../../src/distro/prepare-test-kernel.js';
 import { prepareTestKernel } from '../../src/distro/prepare-test-kernel.js';
 import type { TargetKernel } from '../../src/distro/target.js';
 import { extractDeb } from '../../src/source/deb.js';
-import { fetchDebPackages } from '../../src/source/fetch-packages.js';
 import { buildUbuntuArchive, type UbuntuFixture } from '../distro/distro-fixtures.js';
 import { type DirectoryServer, serveDirectory } from '../source/helpers.js';
 import { EXAMPLES, REPO } from './support/paths.js';
@@ -53,7 +53,7 @@ describe('kpatch-build --distro ubuntu -a RELEASE (a real kernel in an Ubuntu ar
     expect(kernel.release).toBe(RELEASE);
     work = await mkdtemp(join(tmpdir(), 'e2e-kpatch-ubuntu-'));
     const { sourcePackage, sourceTarball } = loadDistroData<TestKernelConfig>('test-kernel');
-    const [deb] = await fetchDebPackages([sourcePackage]);
+    const [deb] = await fetchDebianPackages([sourcePackage]);
     if (!deb) throw new Error(`${sourcePackage} was not downloaded`);
     await extractDeb(deb.path, join(work, 'deb'), { filter: [sourceTarball] });
     const fx: UbuntuFixture = {

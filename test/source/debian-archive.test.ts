@@ -3,17 +3,17 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { aptPackageUris } from '../../src/distro/apt-uris.js';
 import {
   latestSuiteRelease,
   listSuiteReleases,
   resolveDebianPackages,
 } from '../../src/distro/debian-suite-index.js';
+import { fetchDebianPackages } from '../../src/distro/fetch-debian-packages.js';
 import { fetchDebianRelease } from '../../src/distro/fetch-debian-release.js';
 import { ChecksumError, KpatchError } from '../../src/errors.js';
-import { aptPackageUris } from '../../src/source/apt-uris.js';
 import { openSuite, readPackagesIndex } from '../../src/source/debian-archive.js';
 import type { DebianArchiveConfig } from '../../src/source/debian-mirrors.js';
-import { fetchDebPackages } from '../../src/source/fetch-packages.js';
 import {
   makeSigningKey,
   type SigningKey,
@@ -147,7 +147,7 @@ describe('Debian archive client on a signed loopback mirror', () => {
     ]);
 
     const names = [resolved.image.package, ...resolved.headers.map((h) => h.package)];
-    const fetched = await fetchDebPackages(names, { cacheDir, apt: { config } });
+    const fetched = await fetchDebianPackages(names, { cacheDir, apt: { config } });
     const security = suites[1]?.packages ?? [];
     for (const f of fetched) {
       expect(await readFile(f.path)).toEqual(security.find((p) => p.name === f.package)?.body);
@@ -243,7 +243,7 @@ describe('Debian archive client on a signed loopback mirror', () => {
     bytes.writeUInt8(bytes.readUInt8(100) ^ 0xff, 100);
     await writeFile(file, bytes);
     const error = await failure(
-      fetchDebPackages([resolved.image.package], { cacheDir, apt: { config }, retries: 0 }),
+      fetchDebianPackages([resolved.image.package], { cacheDir, apt: { config }, retries: 0 }),
     );
     expect(error).toBeInstanceOf(ChecksumError);
     expect(error.message).toContain(
@@ -322,7 +322,7 @@ describe('Debian archive client on a signed loopback mirror', () => {
     expect(error.hint).toBe('releases trixie carries today: 6.12.117+deb13-amd64, 6.12.118+deb13-amd64');
     // The same through the package fetcher the Debian flow uses: only trixie is searched for +deb13 names.
     const viaFetch = await failure(
-      fetchDebPackages(['linux-image-6.12.99+deb13-amd64-unsigned', 'linux-kbuild-6.12.99+deb13'], {
+      fetchDebianPackages(['linux-image-6.12.99+deb13-amd64-unsigned', 'linux-kbuild-6.12.99+deb13'], {
         cacheDir,
         apt: { config },
       }),

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChecksumError } from '../../src/errors.js';
-import type { AptUri } from '../../src/source/apt-uris.js';
+import type { AptUri } from '../../src/source/fetch-packages.js';
 import { fetchDebPackages, type PackageProgress } from '../../src/source/fetch-packages.js';
 import { type FileServer, serveFile, tempDir } from './helpers.js';
 

@@ -8,26 +8,13 @@
  * candidate, without pinning) unless a version was named.
  */
 
-import { debianData, hostDebianSuite, suiteOfRelease } from '../distro/debian-layout.js';
-import { carriedReleasesHint, loadDebianSuite } from '../distro/debian-suite-index.js';
 import { SourceError } from '../errors.js';
-import { abortError } from './abort.js';
-import type { ArchiveOptions, ArchivePackage } from './debian-archive.js';
-import { debianArchiveConfig } from './debian-mirrors.js';
-import type { DigestAlgorithm } from './download.js';
-
-export interface AptUri {
-  url: string;
-  /** File name to save it as (an epoch's ':' appears as '%3a', as apt names it). */
-  fileName: string;
-  size: number;
-  /** Hex SHA256 from the verified index. */
-  sha256: string | undefined;
-  hash: { algorithm: DigestAlgorithm; digest: string } | undefined;
-  package: string;
-  version: string;
-  architecture: string;
-}
+import { abortError } from '../source/abort.js';
+import type { ArchiveOptions, ArchivePackage } from '../source/debian-archive.js';
+import { debianArchiveConfig } from '../source/debian-mirrors.js';
+import type { AptUri } from '../source/fetch-packages.js';
+import { debianData, hostDebianSuite, suiteOfRelease } from './debian-layout.js';
+import { carriedReleasesHint, loadDebianSuite } from './debian-suite-index.js';
 
 export interface AptOptions extends Pick<ArchiveOptions, 'cacheDir' | 'config'> {
   /** The suite to search first (bookworm, trixie, forky, sid). */

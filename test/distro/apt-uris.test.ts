@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { aptPackageUris, suiteOfPackage } from '../../src/distro/apt-uris.js';
 import { SourceError } from '../../src/errors.js';
-import { aptPackageUris, suiteOfPackage } from '../../src/source/apt-uris.js';
 
 describe('suiteOfPackage', () => {
   it.each([
