@@ -8,7 +8,7 @@
  * candidate, without pinning) unless a version was named.
  */
 
-import { SourceError } from '../errors.js';
+import { DistroError, SourceError } from '../errors.js';
 import { abortError } from '../source/abort.js';
 import type { ArchiveOptions, ArchivePackage } from '../source/debian-archive.js';
 import { debianArchiveConfig } from '../source/debian-mirrors.js';
@@ -107,7 +107,9 @@ export async function aptPackageUris(
     const missing = wanted.filter(
       (w) => !index.packages.get(w.name)?.some((p) => !w.version || p.version === w.version),
     );
-    throw new SourceError(
+    // The release itself is unknown to the suite: the user's "unknown release" (exit 66), as in
+    // resolveDebianPackages, not a broken archive.
+    throw new DistroError(
       `${first} does not carry ${release}: ${missing.map((w) => w.name).join(', ')} not in ${index.pockets.map((p) => p.split(' ')[1]).join(', ')}`,
       { hint: await carriedReleasesHint(release, first, archive) },
     );

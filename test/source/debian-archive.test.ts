@@ -11,7 +11,7 @@ import {
 } from '../../src/distro/debian-suite-index.js';
 import { fetchDebianPackages } from '../../src/distro/fetch-debian-packages.js';
 import { fetchDebianRelease } from '../../src/distro/fetch-debian-release.js';
-import { ChecksumError, KpatchError } from '../../src/errors.js';
+import { ChecksumError, DistroError, KpatchError } from '../../src/errors.js';
 import { openSuite, readPackagesIndex } from '../../src/source/debian-archive.js';
 import type { DebianArchiveConfig } from '../../src/source/debian-mirrors.js';
 import {
@@ -331,5 +331,8 @@ describe('Debian archive client on a signed loopback mirror', () => {
       'trixie does not carry 6.12.99+deb13-amd64: linux-image-6.12.99+deb13-amd64-unsigned, linux-kbuild-6.12.99+deb13 not in trixie, trixie-security',
     );
     expect(viaFetch.hint).toBe(error.hint);
+    // An unknown release is the user's (exit 66), whichever path finds it.
+    expect(error).toBeInstanceOf(DistroError);
+    expect(viaFetch).toBeInstanceOf(DistroError);
   });
 });
