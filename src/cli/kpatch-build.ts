@@ -1,7 +1,7 @@
 import { applyDebianArchiveOptions } from '../distro/debian-archive-options.js';
 import { VerifyFailedError } from '../errors.js';
 import { checkSigningKey } from '../module/sign-module.js';
-import { buildContext, DEFAULT_MAX_OBJECTS } from '../pipeline/build-context.js';
+import { buildContext } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
@@ -22,8 +22,9 @@ livepatch module and converts its relocations.
 
 Without -s, the target is a distro kernel: its exact source, config, symbols and Module.symvers are
 fetched and prepared once (cached), and no kernel build is needed: Debian, Ubuntu, Fedora and the
-RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c files of
-vmlinux or of the distro's modules (headers too after --full-build). When the host lacks the
+RHEL family (CentOS Stream, AlmaLinux, Rocky Linux, Oracle Linux), for patches to .c and .h files
+of vmlinux or of the distro's modules: a header change compiles only the includers that use what it
+changes (found without building the kernel). When the host lacks the
 compiler the kernel names (Debian 13's gcc-14 on a Debian 12 host), every compile runs in a build
 root of the release's suite, made once with mmdebstrap and cached (needs root).
 
@@ -52,10 +53,10 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
   --skip-compiler-check     build with the host's compiler even if it differs from the target's
                             (no build root)
   -j, --jobs N              compilers to run at once (default: one per core)
-  --max-objects N           rebuild at most N affected objects (default ${DEFAULT_MAX_OBJECTS})
+  --max-objects N           refuse to compile more than N affected objects (default: no limit)
   --full-build              build the whole tree first (make all): with -s for trees never built or
                             out of date; for a distro kernel once per release (cached), which lets
-                            patches change headers
+                            patches change files other than .c and .h (.S, Makefiles)
   -t, --target TARGET       make target for --full-build instead of all (repeatable)
   --oot-module KO           patch this out-of-tree module, built against the target: make -C DIR
                             M=SRC with -s DIR, else with the distro's /lib/modules/RELEASE/build

@@ -22,7 +22,7 @@ function referencedString(object: DiffObject, relocation: Relocation, fromText: 
 }
 
 /** Whether two relocations mean the same thing: same place, type, target (by identity) and addend. */
-function sameRelocation(
+export function sameRelocation(
   orig: DiffObject,
   o: Relocation,
   patched: DiffObject,

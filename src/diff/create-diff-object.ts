@@ -93,7 +93,7 @@ export function diffObjects(inputs: DiffInputs): DiffResult {
   correlateSectionSymbols(orig, patched);
 
   compareSections(orig, patched);
-  markChangedSymbols(patched);
+  markChangedSymbols(orig, patched);
   const ignored = applyIgnoreMarkers(patched);
   const untraced = patchTraceableCallers(patched);
   refusals.push(...untraced.refusals);

@@ -14,6 +14,7 @@ import {
 import { callsFentry } from './fentry.js';
 import type { DiffObject, DiffSection, DiffSymbol } from './model.js';
 import type { Refusal } from './refusals.js';
+import { onlyLayoutChanged } from './shared-section-functions.js';
 import { isNotCompared } from './special-sections/index.js';
 import { isInitOrExitSection, isTextSection } from './symbol-names.js';
 
@@ -83,6 +84,7 @@ function sectionRefusals(patched: DiffObject): Refusal[] {
       });
     }
     if (section.status !== 'changed' || section.include || section.bundled) continue;
+    if (isTextSection(section.section) && onlyLayoutChanged(patched, section)) continue;
     if (
       isTextSection(section.section) ||
       ((section.section.flags & SHF_WRITE) !== 0 && hasObjects(patched, section))

@@ -6,14 +6,14 @@ import { availableParallelism } from 'node:os';
 import type { PackageProgress } from '../source/fetch-packages.js';
 import type { EmitEvent } from './build-events.js';
 
-/** --max-objects: a header change can reach thousands of objects. */
-export const DEFAULT_MAX_OBJECTS = 300;
-
 export interface BuildContext {
   /** Compilers and make jobs at once (-j). */
   jobs: number;
-  /** Refuse to rebuild more objects than this (--max-objects). */
-  maxObjects: number;
+  /**
+   * Refuse to compile more objects than this (--max-objects): opt-in, unset by default, since a header
+   * change is pruned to the includers whose code can change.
+   */
+  maxObjects: number | undefined;
   /** Aborted on SIGINT/SIGTERM: every step and child process stops, cleanups run. */
   signal: AbortSignal;
   /** Events: phases, changed functions, notes, step times. */
@@ -34,7 +34,7 @@ const ignore = () => {};
 export function buildContext(input: BuildContextInput = {}): BuildContext {
   return {
     jobs: input.jobs ?? availableParallelism(),
-    maxObjects: input.maxObjects ?? DEFAULT_MAX_OBJECTS,
+    maxObjects: input.maxObjects,
     signal: input.signal ?? new AbortController().signal,
     emit: input.emit ?? ignore,
     onCommand: input.onCommand ?? ignore,

@@ -24,6 +24,8 @@ import {
   restoreKilledRun,
   testPatchFiles,
 } from './steps/compile-steps.js';
+import type { HeaderSummary } from './steps/header-steps.js';
+import { planPreparedHeaders, planRecordedHeaders } from './steps/header-steps.js';
 import {
   buildModule,
   diffPairs,
@@ -44,6 +46,8 @@ export interface LivepatchBuild {
   workDir: string | undefined;
   /** Hunks that applied at an offset or, with --allow-fuzz, with fuzz. */
   hunks: HunkNote[];
+  /** For a header change: objects indexed, including it, pruned and compiled. */
+  headers?: HeaderSummary;
 }
 
 export async function buildLivepatch(
@@ -66,16 +70,19 @@ export async function buildLivepatch(
       async () => {
         restoreKilledRun(run);
         const { touched, hunks } = await step('patch test', () => testPatchFiles(run));
-        const { index, affected } = await step('affected objects', async () => {
-          await recordTouchedObjects(run, touched);
+        const { index, affected, headers } = await step('affected objects', async () => {
+          const prepared = await planPreparedHeaders(run, touched);
+          await recordTouchedObjects(run, touched, prepared);
           const index = await indexKbuildRecords(run);
-          return { index, affected: await findObjects(run, index, touched) };
+          const headers = prepared ?? (await planRecordedHeaders(run, index, touched));
+          return { index, headers, affected: await findObjects(run, index, touched, headers) };
         });
         const structSizes = probeEntrySizes(run, affected);
         const orig = await step('build original', () => buildOriginal(run, index, affected));
         const patched = await step('build patched', () => buildPatched(run, index, affected));
         return {
           hunks,
+          headers: headers?.summary,
           affected,
           pairs: pairObjects(affected.objects, orig, patched),
           structSizes: await structSizes,
@@ -107,6 +114,7 @@ export async function buildLivepatch(
       image: target.image,
       workDir: job.keepWorkDir ? run.workDir : undefined,
       hunks: compiled.hunks,
+      ...(compiled.headers ? { headers: compiled.headers } : {}),
     };
   } catch (error) {
     failed(error);

@@ -18,6 +18,7 @@ import { patchTestError, testPatches } from '../../patch/test-patches.js';
 import type { BuildObjectsOptions } from '../build-objects.js';
 import { compileOriginalObjects, compilePatchedObjects } from '../build-objects.js';
 import type { BuildRun } from '../build-run.js';
+import type { HeaderPlan } from './header-steps.js';
 import { resolveParents } from './object-parents.js';
 
 /** Under the tree's lock: a record left by a killed run can be acted on safely. */
@@ -50,29 +51,38 @@ export async function testPatchFiles(run: BuildRun): Promise<TestedPatches> {
   return { touched: test.touched, hunks: test.notes };
 }
 
-/** A prepared tree has no record of objects it never built: kbuild compiles the touched .c files first. */
-export async function recordTouchedObjects(run: BuildRun, touched: readonly string[]): Promise<void> {
+const isHeader = (file: string) => file.endsWith('.h');
+
+/**
+ * A prepared tree has no record of objects it never built: kbuild compiles the touched .c files and the
+ * objects the header changes reach (planPreparedHeaders) first.
+ */
+export async function recordTouchedObjects(
+  run: BuildRun,
+  touched: readonly string[],
+  headers: HeaderPlan | undefined,
+): Promise<void> {
   const { target, ctx } = run;
   if (run.oot || target.touched === 'recorded') return;
-  const headers = touched.filter((file) => !file.endsWith('.c'));
-  if (headers.length > 0) {
-    throw new PatchError(`the patch changes ${headers.join(', ')}, not only .c files`, {
+  const others = touched.filter((file) => !file.endsWith('.c') && !isHeader(file));
+  if (others.length > 0) {
+    throw new PatchError(`the patch changes ${others.join(', ')}, not only .c and .h files`, {
       hint:
-        'finding every object a header reaches needs kbuild records of a full build: pass --full-build ' +
+        'finding every object such a file reaches needs kbuild records of a full build: pass --full-build ' +
         `(builds ${target.label} once, in the cache; Debian's config takes about an hour on 2 cores)`,
     });
   }
-  await buildSingleObjects(
-    target.tree,
-    touched.map((file) => file.replace(/\.c$/, '.o')),
-    {
-      logFile: join(target.tree, '.kpatch-build-objects.log'),
-      jobs: ctx.jobs,
-      make: target.toolchain.make,
-      signal: ctx.signal,
-      onCommand: ctx.onCommand,
-    },
+  const objects = new Set(
+    touched.filter((file) => file.endsWith('.c')).map((file) => file.replace(/\.c$/, '.o')),
   );
+  for (const object of headers?.kept ?? []) objects.add(object);
+  await buildSingleObjects(target.tree, [...objects], {
+    logFile: join(target.tree, '.kpatch-build-objects.log'),
+    jobs: ctx.jobs,
+    make: target.toolchain.make,
+    signal: ctx.signal,
+    onCommand: ctx.onCommand,
+  });
 }
 
 /** kbuild's records of the tree (or of the external module, built in the tree). */
@@ -84,23 +94,44 @@ export function indexKbuildRecords(run: BuildRun): Promise<KbuildIndex> {
     : buildKbuildIndex(run.target.tree, { signal });
 }
 
-/** The objects compiled from the touched files, with their parents; refuses none, or too many. */
+/**
+ * The objects compiled from the touched files, with their parents: those of a changed .c file, and of a
+ * changed header those the header plan keeps. Refuses none, or more than an opt-in --max-objects.
+ */
 export async function findObjects(
   run: BuildRun,
   index: KbuildIndex,
   touched: readonly string[],
+  headers: HeaderPlan | undefined,
 ): Promise<AffectedObjects> {
   const parents = await resolveParents(run.target, index, run.oot);
   const oot = run.oot;
   const files = oot ? touched.map((file) => join(oot.sourceDir, file)) : [...touched];
-  const affected = findAffectedObjects(index, parents, files);
+  const found = findAffectedObjects(index, parents, files);
+  const affected = headers
+    ? {
+        ...found,
+        objects: found.objects.filter(
+          (o) => o.causes.some((c) => !isHeader(c)) || headers.kept.has(o.target),
+        ),
+      }
+    : found;
   if (affected.objects.length === 0) {
+    if (headers && headers.summary.includers > 0) {
+      throw new NoChangeError(
+        `the change to ${headers.summary.headers.join(', ')} changes no object's code: its ` +
+          `${headers.summary.includers} includers use nothing it defines`,
+        {
+          hint: 'a comment, a new declaration nothing calls yet, or a macro nothing expands changes no code',
+        },
+      );
+    }
     throw new NoChangeError(`no object of this kernel build is compiled from ${touched.join(', ')}`, {
       hint: 'the patched files are not built in this configuration',
     });
   }
   const limit = run.ctx.maxObjects;
-  if (affected.objects.length > limit) {
+  if (limit !== undefined && affected.objects.length > limit) {
     const wide = affected.wide.map((w) => `${w.file} (${w.count} objects)`).join(', ');
     throw new PatchError(`the patch reaches ${affected.objects.length} objects${wide ? `: ${wide}` : ''}`, {
       hint: `rebuilding them all is slow; pass --max-objects ${affected.objects.length} to go ahead`,

@@ -9,10 +9,11 @@ describe('recordTouchedObjects', () => {
   it('has kbuild compile just the touched .c files of a prepared tree, through the target toolchain', async () => {
     const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED, 'mm/memory.c': NUMBERED });
     const toolchain = recordingToolchain();
-    await recordTouchedObjects(fakeRun(fakeTarget(tree, { toolchain })), [
-      'fs/proc/cmdline.c',
-      'mm/memory.c',
-    ]);
+    await recordTouchedObjects(
+      fakeRun(fakeTarget(tree, { toolchain })),
+      ['fs/proc/cmdline.c', 'mm/memory.c'],
+      undefined,
+    );
     expect(toolchain.makes.map((m) => [m.dir, m.args])).toEqual([
       [tree, ['-j2', 'fs/proc/cmdline.o', 'mm/memory.o']],
     ]);
@@ -22,24 +23,40 @@ describe('recordTouchedObjects', () => {
   it('compiles nothing in a tree that has its records (built, or fully built once)', async () => {
     const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
     const toolchain = recordingToolchain();
-    await recordTouchedObjects(fakeRun(fakeTarget(tree, { toolchain, touched: 'recorded' })), [
-      'fs/proc/cmdline.c',
-      'include/linux/fs.h',
-    ]);
+    await recordTouchedObjects(
+      fakeRun(fakeTarget(tree, { toolchain, touched: 'recorded' })),
+      ['fs/proc/cmdline.c', 'include/linux/fs.h'],
+      undefined,
+    );
     expect(toolchain.makes).toEqual([]);
   });
 
-  it('refuses a header change in a prepared tree, naming the header, the target and --full-build', async () => {
+  it('also compiles the objects a header plan keeps, and refuses a changed .S file naming --full-build', async () => {
     const tree = await makeTree({ 'fs/proc/cmdline.c': NUMBERED });
     const toolchain = recordingToolchain();
     const run = fakeRun(fakeTarget(tree, { toolchain }));
-    const error = await recordTouchedObjects(run, ['fs/proc/cmdline.c', 'include/linux/fs.h']).catch(
+    const headers = {
+      kept: new Set(['kernel/sched/core.o']),
+      summary: {
+        headers: ['include/linux/sched.h'],
+        indexed: 9,
+        includers: 5,
+        pruned: 4,
+        compiled: [],
+        names: [],
+      },
+    };
+    await recordTouchedObjects(run, ['fs/proc/cmdline.c', 'include/linux/sched.h'], headers);
+    expect(toolchain.makes.map((m) => m.args)).toEqual([['-j2', 'fs/proc/cmdline.o', 'kernel/sched/core.o']]);
+    const error = await recordTouchedObjects(run, ['arch/x86/entry/entry_64.S'], undefined).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(PatchError);
-    expect((error as PatchError).message).toBe('the patch changes include/linux/fs.h, not only .c files');
+    expect((error as PatchError).message).toBe(
+      'the patch changes arch/x86/entry/entry_64.S, not only .c and .h files',
+    );
     expect((error as PatchError).hint).toMatch(/--full-build \(builds Fake kernel 1\.0 once/);
-    expect(toolchain.makes).toEqual([]);
+    expect(toolchain.makes).toHaveLength(1);
   });
 });
 
