@@ -20,11 +20,11 @@ export interface ConfiguredObject {
 }
 
 const CACHE_FILE = '.kpatch-build-configured-objects.json';
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** `gcc ... -c -o dir/x.o dir/x.c` in one dry-run line: kbuild's cmd_cc_o_c and cmd_as_o_S. */
 const COMPILE =
-  /(?:^|;\s*)((?:\S*\/)?(?:[\w.+-]*-)?(?:gcc|cc|clang)(?:-\d+)?\s[^;]*?\s-c\s+-o\s+(\S+\.o)\s+(\S+\.[cS]))(?=\s|;|$)/g;
+  /(?:^\s*|;\s*)((?:\S*\/)?(?:[\w.+-]*-)?(?:gcc|cc|clang)(?:-\d+)?\s[^;]*?\s-c\s+-o\s+(\S+\.o)\s+(\S+\.[cS]))(?=\s|;|$)/g;
 
 /** Reads the compile commands out of make's dry-run output. */
 export function parseDryRun(output: string): ConfiguredObject[] {

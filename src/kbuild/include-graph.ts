@@ -53,9 +53,12 @@ const FILE_FLAGS = ['-include', '-imacros'];
 
 /** Reads the include flags of a compile command; paths relative to the tree root. */
 export function includeContextOf(command: string, root: string): IncludeContext {
-  const words = splitShellWords(command)
-    .filter((t) => t.kind === 'word')
-    .map((t) => (t as { value: string }).value);
+  const words: string[] = [];
+  for (const token of splitShellWords(command)) {
+    // a command may hold more than one step (objtool, genksyms follow): the compile comes first
+    if (token.kind === 'operator') break;
+    if (token.kind === 'word') words.push(token.value);
+  }
   const dirs: string[] = [];
   const forced: string[] = [];
   const tree = (path: string) => normalizeTreePath(path, root).replace(/^\.\//, '').replace(/\/$/, '') || '.';
@@ -66,8 +69,6 @@ export function includeContextOf(command: string, root: string): IncludeContext 
       const value = word === dirFlag ? words[++i] : word.slice(dirFlag.length);
       if (value) dirs.push(tree(value));
     } else if (FILE_FLAGS.includes(word) && words[i + 1]) forced.push(tree(words[++i]!));
-    // a command may hold more than one compile (genksyms, objtool follow); the first one decides
-    if (word === ';' || word === '&&') break;
   }
   return { key: `${dirs.join(':')}|${forced.join(':')}`, dirs, forced };
 }

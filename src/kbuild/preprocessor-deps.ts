@@ -16,10 +16,7 @@ export function dependencyCommand(command: string): string {
   let skipNext = false;
   for (const token of splitShellWords(command)) {
     if (token.kind === 'operator') break; // `; objtool ...`: only the compile
-    if (token.kind === 'space') {
-      out.push(token.raw);
-      continue;
-    }
+    if (token.kind === 'space') continue;
     if (skipNext) {
       skipNext = false;
       continue;
@@ -31,7 +28,7 @@ export function dependencyCommand(command: string): string {
     }
     out.push(token.value === '-c' ? '-M -MG' : token.raw);
   }
-  return out.join('').trim();
+  return out.join(' ');
 }
 
 /** Reads a make rule (`x.o: a.c b.h \` ...) into its prerequisites, relative to `root` where inside it. */
