@@ -119,7 +119,9 @@ export function declaredNames(head: Token[]): string[] | undefined {
     if (KEYWORDS.has(name) || ANNOTATIONS.has(name)) continue;
     const next = head[i + 1]?.value;
     const prev = head[i - 1]?.value;
-    if (depth === 0 && next === '(' && isMacroInvocationName(name)) return undefined;
+    // `DEFINE_MUTEX(x);`, `static DECLARE_BITMAP(...)`: a macro invocation; `bool IS_ERR(...)` is not
+    const onlyStorageBefore = head.slice(0, i).every((t) => t.value === 'static' || t.value === 'extern');
+    if (depth === 0 && next === '(' && isMacroInvocationName(name) && onlyStorageBefore) return undefined;
     if (depth === 0 && (next === undefined || ['(', ';', ',', '[', '=', ':', '{'].includes(next)))
       names.add(name);
     else if (depth === 1 && prev === '*' && head[i - 2]?.value === '(' && next === ')') names.add(name);

@@ -2,7 +2,8 @@
  * Every object a configured (prepared, never built) tree would compile, with the exact command kbuild
  * would run, from `make -n -k vmlinux modules`: make prints each recipe instead of running it, while
  * still descending into every directory (recursive make lines run under -n). About 25 s for Debian's
- * configuration (13,500 objects) on 2 cores; nothing in the tree is written. Cached in the tree, keyed
+ * configuration (13,500 objects) on 2 cores; nothing in the tree is written. Objects already up to date
+ * are not listed (make would not run them): callers add those from their kbuild records. Cached in the tree, keyed
  * by its .config: the prepared tree changes only when it is prepared again.
  */
 import { createHash } from 'node:crypto';

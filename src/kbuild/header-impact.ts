@@ -104,6 +104,7 @@ export async function assessHeaderChanges(
       patched.get(file) ?? (await readFile(join(tree, file), 'latin1').catch(() => '')),
     ...(signal ? { signal } : {}),
   });
+  if (uses.tooWide) return { headers, includers, kept: includers, names: [], unprunable: uses.tooWide };
   const using = new Set(index.includers((file) => uses.files.has(file)));
   return {
     headers,

@@ -80,7 +80,15 @@ export interface Uses {
   names: Set<string>;
   /** Files whose own code or conditionals use one of them. */
   files: Set<string>;
+  /** Set when the names grew past MAX_NAMES: the change reaches too much to prune; compile every includer. */
+  tooWide?: string;
 }
+
+/**
+ * Past this many names (a changed struct everything embeds, READ_ONCE), pruning would keep nearly every
+ * includer anyway and the search only costs time: it stops and every includer is compiled.
+ */
+export const MAX_NAMES = 400;
 
 /**
  * Closes the changed names over on-demand header items that mention them, then lists the files that
@@ -125,6 +133,13 @@ export async function findUses(changed: ReadonlySet<string>, options: FindUsesOp
     }
     for (const name of next) names.add(name);
     fresh = next;
+    if (names.size > MAX_NAMES) {
+      return {
+        names,
+        files: new Set(),
+        tooWide: `it reaches more than ${MAX_NAMES} inline functions, macros and types`,
+      };
+    }
   }
   texts.clear();
   const using = new Set(usingHeaders);

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConfiguredObject } from '../../kbuild/configured-objects.js';
 import { listConfiguredObjects } from '../../kbuild/configured-objects.js';
 import type { ChangedHeader, HeaderImpact, IncluderIndex } from '../../kbuild/header-impact.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from '../../kbuild/header-impact.js';
 import { buildIncludeGraph, IncludeScanner, listTreeFiles } from '../../kbuild/include-graph.js';
 import type { KbuildIndex } from '../../kbuild/kbuild-index.js';
+import { buildKbuildIndex } from '../../kbuild/kbuild-index.js';
 import { preprocessorDeps } from '../../kbuild/preprocessor-deps.js';
 import { patchedText } from '../../patch/patched-text.js';
 import type { BuildRun } from '../build-run.js';
@@ -99,6 +101,26 @@ export async function planRecordedHeaders(
   return { summary, kept: new Set(impact.kept) };
 }
 
+/**
+ * Every object of the configuration: make's dry run lists those it would compile, so objects an earlier
+ * run already compiled in the tree (single objects) come from their kbuild records instead.
+ */
+async function configuredObjects(run: BuildRun): Promise<ConfiguredObject[]> {
+  const { target, ctx } = run;
+  const listed = await listConfiguredObjects(target.tree, {
+    make: target.toolchain.make,
+    logDir: run.workDir,
+    signal: ctx.signal,
+    onCommand: ctx.onCommand,
+  });
+  const byTarget = new Map(listed.map((o) => [o.target, o]));
+  const recorded = await buildKbuildIndex(target.tree, { signal: ctx.signal });
+  for (const object of recorded.objects.values()) {
+    if (!byTarget.has(object.target)) byTarget.set(object.target, object);
+  }
+  return [...byTarget.values()];
+}
+
 /** Runs `fn` over `items`, `jobs` at a time. */
 async function eachLimited<T>(
   items: readonly T[],
@@ -126,12 +148,7 @@ export async function planPreparedHeaders(
   if (changes.length === 0) return undefined;
   const { target, ctx } = run;
   run.emit({ kind: 'phase', message: 'Finding the objects the header change reaches' });
-  const objects = await listConfiguredObjects(target.tree, {
-    make: target.toolchain.make,
-    logDir: run.workDir,
-    signal: ctx.signal,
-    onCommand: ctx.onCommand,
-  });
+  const objects = await configuredObjects(run);
   const scanner = new IncludeScanner(target.tree, await listTreeFiles(target.tree, ctx.signal));
   const graph = await buildIncludeGraph(scanner, objects, ctx.signal);
   const index: IncluderIndex = textualIncluderIndex(graph);
