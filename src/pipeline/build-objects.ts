@@ -31,14 +31,34 @@ export interface BuildObjectsOptions {
   jobs: number;
   signal?: AbortSignal;
   onCommand?: (command: string) => void;
+  /** "12/40 objects compiled, about 1 min left", for batches worth a progress line (a header change). */
+  onProgress?: (message: string) => void;
 }
 
 export type CompiledObjects = Map<string, CompiledObject>;
+
+/** Progress of a batch of compiles with the time left, about ten lines per batch (none for small ones). */
+export function compileProgress(total: number, report: ((message: string) => void) | undefined) {
+  const started = performance.now();
+  const every = Math.max(1, Math.ceil(total / 10));
+  let done = 0;
+  return () => {
+    done++;
+    if (!report || total < 8 || (done % every !== 0 && done !== total)) return;
+    const left = ((performance.now() - started) / done) * (total - done);
+    const eta =
+      done === total
+        ? ''
+        : `, about ${left < 60_000 ? `${Math.ceil(left / 1000)} s` : `${Math.ceil(left / 60_000)} min`} left`;
+    report(`${done}/${total} objects compiled${eta}`);
+  };
+}
 
 async function compileAll(options: BuildObjectsOptions, workDir: string): Promise<CompiledObjects> {
   const compiled = new Map<string, CompiledObject>();
   const queue = [...options.objects];
   const workers = Math.max(1, Math.min(options.jobs, queue.length));
+  const progress = compileProgress(queue.length, options.onProgress);
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const recorded = options.index.objects.get(next.target);
@@ -55,6 +75,7 @@ async function compileAll(options: BuildObjectsOptions, workDir: string): Promis
           ...(options.onCommand ? { onCommand: options.onCommand } : {}),
         }),
       );
+      progress();
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));

@@ -163,6 +163,7 @@ function compileOptions(run: BuildRun, index: KbuildIndex, affected: AffectedObj
     jobs: ctx.jobs,
     signal: ctx.signal,
     onCommand: ctx.onCommand,
+    onProgress: ctx.onProgress,
   };
 }
 

@@ -149,9 +149,11 @@ export async function planPreparedHeaders(
   const { target, ctx } = run;
   run.emit({ kind: 'phase', message: 'Finding the objects the header change reaches' });
   const objects = await configuredObjects(run);
+  ctx.onProgress(`reading the include graph of ${objects.length} configured objects`);
   const scanner = new IncludeScanner(target.tree, await listTreeFiles(target.tree, ctx.signal));
   const graph = await buildIncludeGraph(scanner, objects, ctx.signal);
   const index: IncluderIndex = textualIncluderIndex(graph);
+  ctx.onProgress(`finding the includers that use what the change defines`);
   const impact = await assessHeaderChanges(target.tree, changes, index, ctx.signal);
   const headers = new Set(impact.headers);
   const byTarget = new Map(objects.map((o) => [o.target, o]));
