@@ -141,6 +141,14 @@ export class IncludeScanner {
       if (this.files.has(beside)) out.push(beside);
     }
     const name = posix.normalize(directive.name);
+    if (name.startsWith('../')) {
+      // `#include "../drivers/thermal/x.h"` found through -I./include: joined with each directory
+      for (const dir of dirs) {
+        const joined = posix.normalize(posix.join(dir, name));
+        if (this.files.has(joined) && !out.includes(joined)) out.push(joined);
+      }
+      return out;
+    }
     for (const candidate of this.byBasename.get(posix.basename(name)) ?? []) {
       if (candidate === name ? dirs.has('.') : candidate.endsWith(`/${name}`)) {
         const dir = candidate === name ? '.' : candidate.slice(0, -name.length - 1);

@@ -51,7 +51,8 @@ describe('the include graph against kbuild', () => {
     const misses: string[] = [];
     let checked = 0;
     for (const [object, files] of deps) {
-      if (unknown.has(object)) continue;
+      // objtool's own objects: a separate build run in tools/objtool, its records relative to it
+      if (unknown.has(object) || object.startsWith('tools/')) continue;
       const closure = closureOf(graph, object);
       for (const file of files) {
         checked++;
@@ -128,7 +129,7 @@ const EDITS: HeaderEdit[] = [
     name: 'an uppercase inline (IS_ERR_OR_NULL)',
     file: 'include/linux/err.h',
     from: 'return unlikely(!ptr) || IS_ERR_VALUE((unsigned long)ptr);',
-    to: 'return !ptr || IS_ERR_VALUE((unsigned long)ptr);',
+    to: 'return unlikely(!ptr) || IS_ERR_VALUE((unsigned long)ptr) || ptr == (void *)1;',
     changes: 'fs/namei.o',
   },
   {

@@ -20,7 +20,11 @@ describe('scanTopLevel', () => {
     ['static int __used kept(void) { return 1; }', ['kept'], false],
     ['DECLARE_PER_CPU(int, cpu_number);', undefined, true],
     ['static DEFINE_MUTEX(lock);', undefined, true],
-    ['static inline bool __must_check IS_ERR_OR_NULL(const void *ptr) { return !ptr; }', ['IS_ERR_OR_NULL'], true],
+    [
+      'static inline bool __must_check IS_ERR_OR_NULL(const void *ptr) { return !ptr; }',
+      ['IS_ERR_OR_NULL'],
+      true,
+    ],
   ])('%s defines %j (on demand: %s)', (source, names, onDemand) => {
     const [item] = scanTopLevel(source).items;
     expect(item?.names).toEqual(names);

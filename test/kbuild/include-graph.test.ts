@@ -30,6 +30,8 @@ const TREE: Record<string, string> = {
   'drivers/acpi/tables.c': '#include CONFIG_ACPI_CUSTOM_DSDT_FILE\n',
   'drivers/net/local/x.c': '#include "local.h"\n',
   'drivers/net/local/include/local.h': '#include_next <linux/types.h>\n',
+  'drivers/cpufreq/pstate.c': '#include "../drivers/thermal/intr.h"\n',
+  'drivers/thermal/intr.h': '',
 };
 
 let root: string;
@@ -85,6 +87,8 @@ describe('findIncluders', () => {
     ['include/linux/sched.h', ['fs/proc/stat.o']],
     ['fs/proc/internal.h', ['fs/proc/stat.o']],
     ['mm/internal.h', ['mm/memory.o']],
+    // a quoted "../" path found through -I./include, not beside the includer
+    ['drivers/thermal/intr.h', ['drivers/cpufreq/pstate.o']],
     // every #include counts, whatever #if surrounds it
     ['include/linux/never.h', ['fs/proc/stat.o']],
     // the forced -include reaches every object
@@ -92,6 +96,7 @@ describe('findIncluders', () => {
       'include/linux/kconfig.h',
       [
         'drivers/acpi/tables.o',
+        'drivers/cpufreq/pstate.o',
         'drivers/net/local/x.o',
         'fs/proc/cmdline.o',
         'fs/proc/stat.o',
