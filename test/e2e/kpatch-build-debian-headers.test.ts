@@ -23,6 +23,8 @@ interface HeaderSummary {
 describe('kpatch-build --distro debian with header changes', () => {
   let target: TargetKernel;
   let out: string;
+  const kpatchBuild = (...args: string[]) =>
+    runBin('kpatch-build', ['--distro', 'debian', '-a', target.release, '-o', out, ...args]);
 
   beforeAll(async () => {
     target = await prepareTarget({ kind: 'debian', release: 'latest' });
@@ -55,19 +57,7 @@ describe('kpatch-build --distro debian with header changes', () => {
   ])(
     'builds $patch without a kernel build and proves it in the VM',
     async ({ patch, header, compiled, reported, check }) => {
-      const result = await runBin('kpatch-build', [
-        '--distro',
-        'debian',
-        '-a',
-        target.release,
-        '-o',
-        out,
-        '--json',
-        '--verify',
-        '--check',
-        check,
-        `${PATCHES}${patch}.patch`,
-      ]);
+      const result = await kpatchBuild('--json', '--verify', '--check', check, `${PATCHES}${patch}.patch`);
       const lines = result.stderr.split('\n');
       for (const line of reported) expect(lines, result.stderr).toContain(line);
       expect(lines).toContain('verify: PASS check #1 passes with the livepatch: ok');
@@ -82,15 +72,7 @@ describe('kpatch-build --distro debian with header changes', () => {
   );
 
   it('stops a comment-only header change before compiling: no object code changes (exit 3)', async () => {
-    const result = await runBin('kpatch-build', [
-      '--distro',
-      'debian',
-      '-a',
-      target.release,
-      '-o',
-      out,
-      `${PATCHES}debian-header.patch`,
-    ]);
+    const result = await kpatchBuild(`${PATCHES}debian-header.patch`);
     expect(result.stderr).toMatch(
       /include\/linux\/seq_file\.h changes no object's code: its \d+ includers use nothing it defines/,
     );
