@@ -87,3 +87,28 @@ export async function targetVermagic(modules: Map<string, string>, outDir: strin
     hint: 'the modules package may be empty or corrupt; clear its cache entry',
   });
 }
+
+/**
+ * The modules `modules` need loaded first (their .modinfo `depends=`, transitively), uncompressed, in an
+ * order insmod accepts: dependencies before their users. Debian's packages ship no modules.dep (depmod
+ * writes it at install time), so the modules' own records are read. `modules` themselves are left out.
+ */
+export async function moduleDependencies(modules: readonly string[], modulesDir: string): Promise<string[]> {
+  const files = findTargetModules(modulesDir);
+  const outDir = `${modulesDir}.uncompressed`;
+  const given = new Set(modules);
+  const ordered: string[] = [];
+  const visiting = new Set<string>();
+  const visit = async (path: string) => {
+    if (visiting.has(path) || ordered.includes(path)) return;
+    visiting.add(path);
+    const depends = modinfoValue(await readElfFile(path), 'depends') ?? '';
+    for (const name of depends.split(',').filter((n) => n !== '')) {
+      const file = files.get(name.replaceAll('-', '_'));
+      if (file) await visit(uncompressedModule(file, outDir));
+    }
+    if (!given.has(path)) ordered.push(path);
+  };
+  for (const module of modules) await visit(module);
+  return ordered;
+}

@@ -4,6 +4,7 @@
  * runStep. Distro differences are in the target (src/pipeline/build-target.ts), not here.
  */
 import { join } from 'node:path';
+import { moduleDependencies } from '../distro/target-modules.js';
 import type { ObjectChanges } from '../module/plan-module.js';
 import type { HunkNote } from '../patch/test-patches.js';
 import { withLock } from '../source/lock.js';
@@ -41,6 +42,8 @@ export interface LivepatchBuild {
   parents: string[];
   /** The loadable modules the livepatch patches (their .ko files), for late-patching checks. */
   targetModules: string[];
+  /** The modules those need loaded first (their `depends=`), in load order: loaded before the livepatch. */
+  targetModuleDependencies: string[];
   /** The target's bootable image, when known (the tree's bzImage, or the distro's), for --verify. */
   image: string | undefined;
   workDir: string | undefined;
@@ -103,6 +106,9 @@ export async function buildLivepatch(
       return { plan, parents: reportChanges(run, plan) };
     });
     const targetModules = targetModulesOf(run, compiled.affected);
+    const targetModuleDependencies = target.modulesDir
+      ? await moduleDependencies(targetModules, target.modulesDir)
+      : [];
     const module = await step('module', () => buildModule(run, plan, targetModules));
     succeeded = true;
     return {
@@ -111,6 +117,7 @@ export async function buildLivepatch(
       changes: plan.changes,
       parents,
       targetModules,
+      targetModuleDependencies,
       image: target.image,
       workDir: job.keepWorkDir ? run.workDir : undefined,
       hunks: compiled.hunks,

@@ -16,7 +16,8 @@ export function enabledCheck(moduleName: string): string {
 
 /**
  * kpatch-build --verify: boots the target's own image in a VM, loads the new livepatch (and, after it,
- * any module it patches, so late patching is exercised), and runs the checks before, with and after it.
+ * any module it patches, so late patching is exercised, with the modules those depend on loaded first),
+ * and runs the checks before, with and after it.
  */
 export async function verifyBuild(
   result: TreeBuildResult,
@@ -29,6 +30,7 @@ export async function verifyBuild(
   }
   return verifyLivepatch({
     kernel: result.image,
+    extraModules: result.targetModuleDependencies,
     modules: [result.module],
     lateModules: result.targetModules,
     checks: options.checks.length > 0 ? [...options.checks] : [enabledCheck(result.name)],

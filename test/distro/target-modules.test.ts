@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTargetModules, targetVermagic, uncompressedModule } from '../../src/distro/target-modules.js';
+import {
+  findTargetModules,
+  moduleDependencies,
+  targetVermagic,
+  uncompressedModule,
+} from '../../src/distro/target-modules.js';
 import { DistroError } from '../../src/errors.js';
 
 let dir: string;
@@ -105,5 +110,33 @@ describe('targetVermagic', () => {
     await compileModule(join(dir, 'other.ko'), '');
     await layout(root, { 'kernel/a/m.ko': await readFile(join(dir, 'other.ko')) });
     await expect(targetVermagic(findTargetModules(root), join(dir, 'nv-out'))).rejects.toThrow(DistroError);
+  });
+});
+
+describe('moduleDependencies', () => {
+  async function moduleWith(path: string, depends: string): Promise<void> {
+    const source = join(dir, 'dep.c');
+    await writeFile(
+      source,
+      `static const char d[] __attribute__((used, section(".modinfo"))) = "depends=${depends}";\n`,
+    );
+    await mkdir(join(path, '..'), { recursive: true });
+    await execa('gcc', ['-c', '-o', path, source]);
+  }
+
+  it("loads a patched module's dependencies first, transitively, decompressing them, each once", async () => {
+    const root = join(dir, 'deps');
+    await moduleWith(join(root, 'kernel/drivers/md/dm-vdo.ko'), 'dm-bufio,dm-mod,lz4_compress');
+    await moduleWith(join(root, 'kernel/drivers/md/dm-bufio.ko'), 'dm-mod');
+    await moduleWith(join(root, 'kernel/drivers/md/dm-mod.ko'), '');
+    await moduleWith(join(root, 'kernel/lib/lz4_compress.ko'), '');
+    await execa('xz', [join(root, 'kernel/lib/lz4_compress.ko')]);
+    const deps = await moduleDependencies([join(root, 'kernel/drivers/md/dm-vdo.ko')], root);
+    expect(deps.map((p) => p.slice(dir.length + 1))).toEqual([
+      'deps/kernel/drivers/md/dm-mod.ko',
+      'deps/kernel/drivers/md/dm-bufio.ko',
+      'deps.uncompressed/lz4_compress.ko',
+    ]);
+    expect(await moduleDependencies([join(root, 'kernel/drivers/md/dm-mod.ko')], root)).toEqual([]);
   });
 });
