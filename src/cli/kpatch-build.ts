@@ -5,9 +5,11 @@ import { buildContext, DEFAULT_MAX_OBJECTS } from '../pipeline/build-context.js'
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
+import { buildReport } from './batch-report.js';
 import { createBuildProgress } from './build-progress.js';
 import { cleanCacheCommand } from './clean-cache-command.js';
-import { parseKpatchBuildArgs } from './kpatch-build-options.js';
+import { runBatchCommand } from './kpatch-build-batch.js';
+import { type KpatchBuildJob, parseKpatchBuildArgs } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
 import type { CliRuntime } from './run-cli.js';
 import { requestFrom, validateBuildRequest } from './validate-request.js';
@@ -89,6 +91,18 @@ async function verifyInVm(result: LivepatchBuild, checks: string[], signal: Abor
   return verified;
 }
 
+/** Archive options put into effect and every input checked before anything is fetched, prepared or built. */
+async function checkInputs(command: KpatchBuildJob): Promise<void> {
+  applyDebianArchiveOptions({
+    ...command.debianArchive,
+    distro: command.target.kind === 'distro' ? command.target.distro : undefined,
+    sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
+  });
+  if (command.job.sign) await checkSigningKey(command.job.sign);
+  await validateBuildRequest(requestFrom(command));
+  for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
+}
+
 export async function main(argv: string[], runtime: CliRuntime): Promise<number> {
   const command = parseKpatchBuildArgs(argv);
   if (command.kind === 'help') {
@@ -100,15 +114,15 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     return 0;
   }
   if (command.kind === 'clean-cache') return cleanCacheCommand(command.distro, command.release);
-  applyDebianArchiveOptions({
-    ...command.debianArchive,
-    distro: command.target.kind === 'distro' ? command.target.distro : undefined,
-    sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
-  });
-  // Every input checked before anything is fetched, prepared or built.
-  if (command.job.sign) await checkSigningKey(command.job.sign);
-  await validateBuildRequest(requestFrom(command));
-  for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
+  await checkInputs(command.kind === 'batch' ? command.build : command);
+  if (command.kind === 'batch') {
+    const { signal, dispose } = runtime.interrupts();
+    try {
+      return await runBatchCommand(command, signal);
+    } finally {
+      await dispose();
+    }
+  }
   const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });
@@ -131,9 +145,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
         steps: verified.steps,
         durationMs: verified.durationMs,
       };
-      process.stdout.write(
-        `${JSON.stringify({ ...result, ...(verification ? { verification } : {}) }, null, 2)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(buildReport(result, verification), null, 2)}\n`);
     }
     if (verified && !verified.ok) {
       const failed = verified.steps.find((s) => !s.ok);
