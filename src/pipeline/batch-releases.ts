@@ -1,11 +1,12 @@
 /**
  * The releases a batch builds: the -a values with "all" / "all-<flavour>" expanded to every kernel
- * release of the Debian suite the archive still carries (of that flavour; amd64 by default), made unique,
+ * release of the Debian suite the archive still carries (of that flavour; amd64 by default) and "latest"
+ * to the release the suite's metapackage names today, made unique,
  * sorted the same way on every machine, then cut to this machine's --shard.
  */
 import { allReleasesFlavour } from '../cli/batch-options.js';
 import { debianData, debianLayout, hostDebianSuite } from '../distro/debian-layout.js';
-import { listSuiteReleases } from '../distro/debian-suite-index.js';
+import { latestSuiteRelease, listSuiteReleases } from '../distro/debian-suite-index.js';
 import { detectDistro } from '../distro/detect-distro.js';
 import { UsageError } from '../errors.js';
 import type { ArchiveOptions } from '../source/debian-archive.js';
@@ -47,6 +48,7 @@ export interface ResolvedBatch {
   suite: string | undefined;
 }
 
+/** The suite "all" and "latest" are read from: --suite, else the host's. */
 function suiteForAll(): string {
   const suite = debianArchiveConfig().suite ?? hostDebianSuite();
   if (suite) return suite;
@@ -78,11 +80,18 @@ export async function resolveBatchReleases(
   let suite: string | undefined;
   for (const release of selection.releases) {
     const flavour = allReleasesFlavour(release);
+    const debian = detectDistro(selection.distro) === 'debian';
+    if (release === 'latest' && debian) {
+      // Named, so its directory, its place in the order and its shard are those of the real release.
+      suite = suiteForAll();
+      named.push(await latestSuiteRelease(suite, undefined, options));
+      continue;
+    }
     if (flavour === null) {
       named.push(release);
       continue;
     }
-    if (detectDistro(selection.distro) !== 'debian') {
+    if (!debian) {
       throw new UsageError(
         `-a ${release} lists the releases of a Debian suite; the target distro is not Debian`,
         {
