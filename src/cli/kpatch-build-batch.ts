@@ -12,6 +12,7 @@ import { buildContext } from '../pipeline/build-context.js';
 import { batchReport, renderVerdictTable } from './batch-report.js';
 import { type BuildProgress, createBuildProgress, type ProgressStream } from './build-progress.js';
 import type { KpatchBatchCommand } from './kpatch-build-options.js';
+import { printVerifyResult } from './print-verify-result.js';
 
 /** Every line written through it starts with `prefix`: releases built at once stay readable. */
 function prefixedStream(out: ProgressStream, prefix: string): ProgressStream {
@@ -85,9 +86,11 @@ export async function runBatchCommand(command: KpatchBatchCommand, signal: Abort
       },
       async onVerdict(verdict, error) {
         const progress = progresses.get(verdict.release);
-        if (verdict.build && verdict.verdict === 'built') await progress?.succeed(verdict.build.module);
+        if (verdict.build) await progress?.succeed(verdict.build.module);
         else await progress?.fail(error);
         await progress?.close();
+        if (verdict.verification)
+          printVerifyResult(verdict.verification, process.stderr, `verify ${verdict.release}`);
         printReleaseError(verdict.release, error);
       },
     },
