@@ -13,9 +13,10 @@ import { runBin } from './support/run-bin.js';
 // newest is the one every Debian e2e test prepares; the other costs one download, prepare and boot
 // (measured cold: 108 s on 2 cores), then is cached like the first.
 let releases: string[];
+let amd64: string[];
 
 beforeAll(async () => {
-  const amd64 = (await listSuiteReleases('bookworm')).filter((r) => /^\d+\.\d+\.\d+-\d+-amd64$/.test(r));
+  amd64 = (await listSuiteReleases('bookworm')).filter((r) => /^\d+\.\d+\.\d+-\d+-amd64$/.test(r));
   releases = amd64.slice(-2);
   expect(releases).toHaveLength(2);
 });
@@ -87,5 +88,37 @@ describe('kpatch-build --distro debian --suite bookworm -a REL -a REL', () => {
     expect(byRelease.get('6.1.0-1-amd64')?.hint).toContain(`releases bookworm carries today:`);
     expect(await vermagicRelease(join(out, known, 'livepatch-cmdline.ko'))).toBe(known);
     expect(await readdir(out)).toEqual([known]);
+  });
+
+  it("-a all --shard N/N: the suite's releases sorted and dealt out, the last one built here", async () => {
+    // N = the number of amd64 releases: shard N/N is exactly the newest (numbers sort as numbers), which
+    // every Debian e2e test has prepared, so this costs one warm build.
+    const out = await mkdtemp(join(tmpdir(), 'e2e-kpatch-batch-'));
+    const n = amd64.length;
+    const result = await runBin('kpatch-build', [
+      '--distro',
+      'debian',
+      '--suite',
+      'bookworm',
+      '-a',
+      'all',
+      '--shard',
+      `${n}/${n}`,
+      '-o',
+      out,
+      '--json',
+      `${EXAMPLES}cmdline.patch`,
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      batch: string[];
+      shard: unknown;
+      releases: { release: string; verdict: string }[];
+    };
+    expect(report.batch).toEqual(amd64); // the archive's order (by package version) is the numeric one
+    expect(report.shard).toEqual({ index: n, count: n });
+    expect(report.releases).toEqual([expect.objectContaining({ release: amd64[n - 1], verdict: 'built' })]);
+    expect(await readdir(out)).toEqual([amd64[n - 1]]);
+    expect(result.stderr).toContain(`(shard ${n}/${n})`);
   });
 });
