@@ -140,7 +140,10 @@ export async function buildBatch(request: BatchRequest, hooks: BatchHooks): Prom
     }
   };
   const workers = Math.max(1, Math.min(request.concurrency, request.releases.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  // Every worker ends (an interrupt aborts them all) before the batch does: no cleanup left running.
+  const ended = await Promise.allSettled(Array.from({ length: workers }, worker));
+  const stopped = ended.find((e) => e.status === 'rejected');
+  if (stopped) throw stopped.reason;
   return verdicts;
 }
 
