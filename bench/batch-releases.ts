@@ -1,6 +1,6 @@
 /**
  * One fix for every kernel release of a suite, as a maintainer runs it:
- *   npx tsx bench/batch-releases.ts [--suite=bookworm] [--patch=examples/cmdline.patch] [--parallel=N]
+ *   npx tsx bench/batch-releases.ts [--suite=bookworm] [--patch=examples/cmdline.patch] [--processes=N]
  *                                   [--no-cold] [--no-user-cache]
  * kpatch-build --distro debian --suite SUITE -a all (amd64):
  * 1. cold: an empty CACHEDIR (every release downloaded, unpacked, prepared, booted once for kallsyms),
@@ -8,7 +8,8 @@
  *    the cache is removed afterwards;
  * 2. warm on the user's cache (unless --no-user-cache).
  * Each run: wall time, the verdicts and per-release time (--json), and the peak RSS of the largest single
- * process (GNU time's %M: node, or a compiler or qemu it ran).
+ * process (GNU time's %M: node, or a compiler or qemu it ran). --processes=N runs the batch as N shards
+ * (--shard I/N) in N processes at once on the same cache: releases built concurrently on one machine.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ const args = process.argv.slice(2);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const suite = option('suite') ?? 'bookworm';
 const patch = option('patch') ?? join(repo, 'examples/cmdline.patch');
-const parallel = option('parallel') ?? '1';
+const processes = Number(option('processes') ?? 1);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 interface BatchJson {
@@ -30,9 +31,12 @@ interface BatchJson {
   releases: { release: string; verdict: string; ms: number }[];
 }
 
-async function batch(label: string, env: Record<string, string>): Promise<void> {
-  const out = await mkdtemp(join(tmpdir(), 'bench-batch-out-'));
-  const started = performance.now();
+interface ShardRun {
+  report: BatchJson;
+  rssKb: number;
+}
+
+async function shard(index: number, out: string, env: Record<string, string>): Promise<ShardRun> {
   const result = await execa(
     '/usr/bin/time',
     [
@@ -46,8 +50,7 @@ async function batch(label: string, env: Record<string, string>): Promise<void> 
       suite,
       '-a',
       'all',
-      '--parallel-releases',
-      parallel,
+      ...(processes > 1 ? ['--shard', `${index}/${processes}`] : []),
       '-o',
       out,
       '--json',
@@ -55,20 +58,29 @@ async function batch(label: string, env: Record<string, string>): Promise<void> 
     ],
     { env: { ...env, CI: 'true' }, reject: false },
   );
+  const rssKb = Number(/maxrss-kb (\d+)/.exec(String(result.stderr))?.[1] ?? 0);
+  try {
+    return { report: JSON.parse(String(result.stdout)) as BatchJson, rssKb };
+  } catch {
+    throw new Error(`kpatch-build printed no report (exit ${result.exitCode}):\n${result.stderr}`);
+  }
+}
+
+async function batch(label: string, env: Record<string, string>): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), 'bench-batch-out-'));
+  const started = performance.now();
+  const shards = await Promise.all(Array.from({ length: processes }, (_, i) => shard(i + 1, out, env)));
   const wallMs = performance.now() - started;
   await rm(out, { recursive: true, force: true });
-  const rss = Number(/maxrss-kb (\d+)/.exec(String(result.stderr))?.[1] ?? 0);
-  let report: BatchJson;
-  try {
-    report = JSON.parse(String(result.stdout)) as BatchJson;
-  } catch {
-    throw new Error(`${label}: kpatch-build printed no report (exit ${result.exitCode}):\n${result.stderr}`);
-  }
+  const releases = shards
+    .flatMap((s) => s.report.releases)
+    .sort((a, b) => a.release.localeCompare(b.release));
+  const built = releases.filter((r) => r.verdict === 'built').length;
+  const rss = Math.max(...shards.map((s) => s.rssKb));
   console.log(
-    `${label}: ${seconds(wallMs)} wall, ${report.built} of ${report.total} built (exit ${result.exitCode}), peak RSS ${Math.round(rss / 1024)} MB, --parallel-releases ${parallel}`,
+    `${label}: ${seconds(wallMs)} wall, ${built} of ${releases.length} built, peak RSS ${Math.round(rss / 1024)} MB (largest process), ${processes} process${processes > 1 ? 'es (shards)' : ''}`,
   );
-  for (const r of report.releases)
-    console.log(`  ${r.release.padEnd(18)} ${r.verdict.padEnd(21)} ${seconds(r.ms)}`);
+  for (const r of releases) console.log(`  ${r.release.padEnd(18)} ${r.verdict.padEnd(21)} ${seconds(r.ms)}`);
 }
 
 async function diskUse(dir: string): Promise<void> {

@@ -4,25 +4,14 @@
  * under a header line, then the verdict table (stdout; stderr with --json, whose report goes to stdout).
  * Exit 0 only when every release of this shard built.
  */
-import { Writable } from 'node:stream';
 import { BatchIncompleteError, isKpatchError } from '../errors.js';
 import { resolveBatchReleases } from '../pipeline/batch-releases.js';
 import { allBuilt, buildBatch, type ReleaseVerdict } from '../pipeline/build-batch.js';
 import { buildContext } from '../pipeline/build-context.js';
 import { batchReport, renderVerdictTable } from './batch-report.js';
-import { type BuildProgress, createBuildProgress, type ProgressStream } from './build-progress.js';
+import { type BuildProgress, createBuildProgress } from './build-progress.js';
 import type { KpatchBatchCommand } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
-
-/** Every line written through it starts with `prefix`: releases built at once stay readable. */
-function prefixedStream(out: ProgressStream, prefix: string): ProgressStream {
-  return new Writable({
-    write(chunk, _encoding, done) {
-      const text = String(chunk).replace(/^(?=.)/gm, prefix);
-      out.write(text, done);
-    },
-  });
-}
 
 /** "kpatch-build: 6.1.0-47-amd64: ERROR: …" with its hint, as runCli words a single build's error. */
 function printReleaseError(release: string, error: unknown): void {
@@ -57,22 +46,19 @@ export async function runBatchCommand(command: KpatchBatchCommand, signal: Abort
   process.stderr.write(
     `kpatch-build: ${releases.length} release${releases.length === 1 ? '' : 's'} to build${shardNote}: ${releases.join(', ') || 'none'}\n`,
   );
-  const concurrency = command.parallelReleases;
   const progresses = new Map<string, BuildProgress>();
   const verdicts = await buildBatch(
     {
       target,
       job: build.job,
       releases,
-      concurrency,
       ...(build.verify ? { verify: { checks: build.checks } } : {}),
     },
     {
       signal,
       contextFor(release, position) {
-        const stream = concurrency > 1 ? prefixedStream(process.stderr, `[${release}] `) : process.stderr;
         process.stderr.write(`== ${release} (${position + 1} of ${releases.length}) ==\n`);
-        const progress = createBuildProgress({ stream, verbose: build.debug, plain: concurrency > 1 });
+        const progress = createBuildProgress({ stream: process.stderr, verbose: build.debug });
         progresses.set(release, progress);
         return buildContext({
           ...(build.jobs ? { jobs: build.jobs } : {}),

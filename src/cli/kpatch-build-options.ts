@@ -47,15 +47,12 @@ export interface KpatchBatchCommand {
   build: KpatchBuildJob;
   releases: string[];
   shard?: Shard;
-  /** --parallel-releases: releases built at once (default 1). */
-  parallelReleases: number;
 }
 
 const OPTIONS = {
   sourcedir: { type: 'string', short: 's' },
   archversion: { type: 'string', short: 'a', multiple: true, default: [] as string[] },
   shard: { type: 'string' },
-  'parallel-releases': { type: 'string' },
   distro: { type: 'string' },
   config: { type: 'string', short: 'c' },
   vmlinux: { type: 'string', short: 'v' },
@@ -157,7 +154,6 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
     kind: 'batch',
     build,
     releases: values.archversion,
-    parallelReleases: positiveInteger(values['parallel-releases'], '--parallel-releases') ?? 1,
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
   };
 }
@@ -181,11 +177,6 @@ function checkBatch(values: Values, batch: boolean): void {
   if (batch && (values.sourcedir !== undefined || values.sourcerpm !== undefined)) {
     throw new UsageError('several -a releases, -a all and --shard are for distro kernels, not -s or -r', {
       hint: 'leave out -s/-r and name the distro: --distro debian -a all',
-    });
-  }
-  if (values['parallel-releases'] !== undefined && !batch) {
-    throw new UsageError('--parallel-releases is for a batch of releases', {
-      hint: 'give several -a RELEASE, or -a all',
     });
   }
   if (!batch) return;

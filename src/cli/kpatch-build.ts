@@ -40,8 +40,8 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
   -a all[-FLAVOUR]          Debian: every release of the suite the archive still carries (amd64;
                             all-cloud-amd64, all-rt-amd64), as a batch
   --shard I/N               build part I of N of the batch (I from 1; the sorted releases dealt out
-                            in turn), for N machines given the same command (docs/farm.md)
-  --parallel-releases N     releases of a batch built at once (default 1)
+                            in turn), for N machines (or processes) given the same command;
+                            a batch builds its releases one at a time (docs/farm.md)
   --suite SUITE             Debian: bookworm, trixie, forky or sid (default: the suite whose release
                             names match -a, else the host's); -a latest is that suite's newest kernel
   --ignore-valid-until      Debian: accept an archive Release file past its Valid-Until (testing's

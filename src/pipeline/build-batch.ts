@@ -57,8 +57,6 @@ export interface BatchRequest {
   releases: readonly string[];
   /** --verify with these checks; undefined: no VM. */
   verify?: { checks: readonly string[] };
-  /** Releases built at once (each build also runs ctx.jobs compilers). */
-  concurrency: number;
 }
 
 export interface BatchHooks {
@@ -128,22 +126,16 @@ async function judgeRelease(
   return verdict;
 }
 
-/** Builds every release (at most `concurrency` at once); the verdicts in the order of `releases`. */
+/**
+ * Builds every release, one after the other; the verdicts in the order of `releases`. One at a time: the
+ * cache's locks are per process and not reentrant, and each build already runs ctx.jobs compilers; to
+ * build releases at once, run shards as separate processes (--shard), which the locks do serialize.
+ */
 export async function buildBatch(request: BatchRequest, hooks: BatchHooks): Promise<ReleaseVerdict[]> {
-  const verdicts: ReleaseVerdict[] = new Array(request.releases.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < request.releases.length) {
-      const position = next++;
-      const release = request.releases[position] as string;
-      verdicts[position] = await judgeRelease(request, release, position, hooks);
-    }
-  };
-  const workers = Math.max(1, Math.min(request.concurrency, request.releases.length));
-  // Every worker ends (an interrupt aborts them all) before the batch does: no cleanup left running.
-  const ended = await Promise.allSettled(Array.from({ length: workers }, worker));
-  const stopped = ended.find((e) => e.status === 'rejected');
-  if (stopped) throw stopped.reason;
+  const verdicts: ReleaseVerdict[] = [];
+  for (const [position, release] of request.releases.entries()) {
+    verdicts.push(await judgeRelease(request, release, position, hooks));
+  }
   return verdicts;
 }
 

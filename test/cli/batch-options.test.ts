@@ -36,7 +36,6 @@ describe('the batch command shape', () => {
     expect(command).toMatchObject({
       kind: 'batch',
       releases: ['all', '6.1.0-57-amd64'],
-      parallelReleases: 1,
       build: {
         kind: 'build',
         target: { kind: 'distro', distro: 'debian' },
@@ -48,10 +47,11 @@ describe('the batch command shape', () => {
     expect(command).not.toHaveProperty('build.target.release');
   });
 
-  it('reads --shard and --parallel-releases', () => {
-    expect(
-      parseKpatchBuildArgs(['-a', 'all', '--shard', '2/3', '--parallel-releases', '2', 'x.patch']),
-    ).toMatchObject({ kind: 'batch', shard: { index: 2, count: 3 }, parallelReleases: 2 });
+  it('reads --shard', () => {
+    expect(parseKpatchBuildArgs(['-a', 'all', '--shard', '2/3', 'x.patch'])).toMatchObject({
+      kind: 'batch',
+      shard: { index: 2, count: 3 },
+    });
   });
 
   it.each([
@@ -63,11 +63,6 @@ describe('the batch command shape', () => {
     [['-a', 'all', '--shard', '1/0', 'x.patch'], /N must be at least 1/],
     [['-a', 'all', '--shard', 'two', 'x.patch'], /--shard "two" is not of the form I\/N/],
     [['-a', 'all', '--shard', '1/2/3', 'x.patch'], /is not of the form I\/N/],
-    [
-      ['-a', 'all', '--parallel-releases', '0', 'x.patch'],
-      /--parallel-releases takes a positive whole number/,
-    ],
-    [['-a', '6.1.0-57-amd64', '--parallel-releases', '2', 'x.patch'], /--parallel-releases is for a batch/],
     [['--clean-cache', '-a', 'all'], /--clean-cache takes one -a RELEASE/],
     [['--clean-cache', '-a', 'a', '-a', 'b'], /--clean-cache takes one -a RELEASE/],
   ])('refuses %j with a UsageError and a hint', (args, message) => {
