@@ -3,7 +3,7 @@
  * a batch (more than one, "all", "all-<flavour>") and what --shard I/N means.
  */
 import { UsageError } from '../errors.js';
-import type { Shard } from '../pipeline/batch-releases.js';
+import { allReleasesFlavour, type Shard } from '../pipeline/batch-releases.js';
 
 const SHARD_HINT =
   'write --shard I/N with whole numbers 1 <= I <= N, e.g. --shard 2/3 (the second of three machines); on a Kubernetes Indexed Job: --shard $((JOB_COMPLETION_INDEX + 1))/$COMPLETIONS';
@@ -21,12 +21,6 @@ export function parseShard(text: string): Shard {
     });
   }
   return { index, count };
-}
-
-/** "all" → the default flavour (undefined), "all-cloud-amd64" → "cloud-amd64"; other names → null. */
-export function allReleasesFlavour(release: string): string | undefined | null {
-  if (release === 'all') return undefined;
-  return release.startsWith('all-') && release.length > 'all-'.length ? release.slice('all-'.length) : null;
 }
 
 export const isAllReleases = (release: string) => allReleasesFlavour(release) !== null;

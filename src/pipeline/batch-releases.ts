@@ -4,7 +4,6 @@
  * to the release the suite's metapackage names today, made unique,
  * sorted the same way on every machine, then cut to this machine's --shard.
  */
-import { allReleasesFlavour } from '../cli/batch-options.js';
 import { debianData, debianLayout, hostDebianSuite } from '../distro/debian-layout.js';
 import { latestSuiteRelease, listSuiteReleases } from '../distro/debian-suite-index.js';
 import { detectDistro } from '../distro/detect-distro.js';
@@ -16,6 +15,12 @@ import { debianArchiveConfig } from '../source/debian-mirrors.js';
 export interface Shard {
   index: number;
   count: number;
+}
+
+/** "all" → the default flavour (undefined), "all-cloud-amd64" → "cloud-amd64"; other names → null. */
+export function allReleasesFlavour(release: string): string | undefined | null {
+  if (release === 'all') return undefined;
+  return release.startsWith('all-') && release.length > 'all-'.length ? release.slice('all-'.length) : null;
 }
 
 const collator = new Intl.Collator('en', { numeric: true });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { allReleasesFlavour, isBatchSelection, parseShard } from '../../src/cli/batch-options.js';
+import { isBatchSelection, parseShard } from '../../src/cli/batch-options.js';
 import { parseKpatchBuildArgs } from '../../src/cli/kpatch-build-options.js';
 import { UsageError } from '../../src/errors.js';
+import { allReleasesFlavour } from '../../src/pipeline/batch-releases.js';
 
 describe('the batch command shape', () => {
   it.each([
