@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'convert'
   | 'verify'
   | 'verify-failed'
+  | 'batch-incomplete'
   | 'interrupted'
   | 'internal';
 
@@ -137,6 +138,13 @@ export class VerifyError extends KpatchError {
 export class VerifyFailedError extends KpatchError {
   constructor(message: string, options?: KpatchErrorOptions) {
     super('verify-failed', message, options);
+  }
+}
+
+/** A batch (-a repeated, -a all) ended and some of its releases were not built; the verdict table says why. */
+export class BatchIncompleteError extends KpatchError {
+  constructor(message: string, options?: KpatchErrorOptions) {
+    super('batch-incomplete', message, options);
   }
 }
 

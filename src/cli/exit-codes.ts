@@ -23,6 +23,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   lock: 75,
   verify: 70,
   'verify-failed': 4,
+  'batch-incomplete': 5,
   interrupted: 130,
 };
 

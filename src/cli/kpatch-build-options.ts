@@ -6,10 +6,13 @@ import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { livepatchModuleName, renamedDefaultNote } from '../module/module-spec.js';
+import type { Shard } from '../pipeline/batch-releases.js';
 import type { LivepatchJob } from '../pipeline/build-run.js';
 import type { TargetSpec } from '../pipeline/kpatch-build.js';
+import { isAllReleases, isBatchSelection, parseShard } from './batch-options.js';
 
 export type KpatchBuildCommand =
+  | KpatchBatchCommand
   | { kind: 'help' }
   | { kind: 'version' }
   /** --clean-cache: a distro's cached targets (one release with -a); no patches, nothing built. */
@@ -35,9 +38,21 @@ export type KpatchBuildCommand =
 
 export type KpatchBuildJob = Extract<KpatchBuildCommand, { kind: 'build' }>;
 
+/**
+ * -a given more than once, -a all[-FLAVOUR] or --shard: one build per release, each into OUTPUT/RELEASE/.
+ * `build` is the build of every release (its target names none); `releases` the -a values as given.
+ */
+export interface KpatchBatchCommand {
+  kind: 'batch';
+  build: KpatchBuildJob;
+  releases: string[];
+  shard?: Shard;
+}
+
 const OPTIONS = {
   sourcedir: { type: 'string', short: 's' },
-  archversion: { type: 'string', short: 'a' },
+  archversion: { type: 'string', short: 'a', multiple: true, default: [] as string[] },
+  shard: { type: 'string' },
   distro: { type: 'string' },
   config: { type: 'string', short: 'c' },
   vmlinux: { type: 'string', short: 'v' },
@@ -71,7 +86,9 @@ function positiveInteger(text: string | undefined, option: string): number | und
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!(Number.isInteger(value) && value > 0))
-    throw new UsageError(`${option} takes a positive whole number`);
+    throw new UsageError(`${option} takes a positive whole number`, {
+      hint: `e.g. ${option.split('/')[0]} 2`,
+    });
   return value;
 }
 
@@ -101,7 +118,7 @@ function checkCombinations(values: Values, positionals: string[]): void {
     throw new UsageError('no patch given', { hint: 'kpatch-build -s DIR PATCH...' });
 }
 
-function targetSpec(values: Values): TargetSpec {
+function targetSpec(values: Values, batch: boolean): TargetSpec {
   const fullBuild = values['full-build'] ? { fullBuild: true, buildTargets: values.target } : {};
   if (values.sourcedir !== undefined) {
     return {
@@ -115,7 +132,7 @@ function targetSpec(values: Values): TargetSpec {
   return {
     kind: 'distro',
     ...(values.distro !== undefined ? { distro: values.distro } : {}),
-    ...(values.archversion !== undefined ? { release: values.archversion } : {}),
+    ...(values.archversion.length === 1 && !batch ? { release: values.archversion[0] as string } : {}),
     ...(values.sourcerpm !== undefined ? { sourceRpm: values.sourcerpm } : {}),
     ...(values['skip-compiler-check'] ? { skipCompilerCheck: true } : {}),
     ...fullBuild,
@@ -127,14 +144,50 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
   const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  if (values['clean-cache']) {
-    return {
-      kind: 'clean-cache',
-      ...(values.distro !== undefined ? { distro: values.distro } : {}),
-      ...(values.archversion !== undefined ? { release: values.archversion } : {}),
-    };
-  }
+  if (values['clean-cache']) return cleanCacheCommand(values);
   checkCombinations(values, positionals);
+  const batch = isBatchSelection(values.archversion, values.shard);
+  checkBatch(values, batch);
+  const build = buildCommand(values, positionals, cwd, batch);
+  if (!batch) return build;
+  return {
+    kind: 'batch',
+    build,
+    releases: values.archversion,
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+  };
+}
+
+function cleanCacheCommand(values: Values): KpatchBuildCommand {
+  if (values.archversion.length > 1 || values.archversion.some(isAllReleases)) {
+    throw new UsageError('--clean-cache takes one -a RELEASE (or none: every release of the distro)', {
+      hint: 'run it once per release',
+    });
+  }
+  const release = values.archversion[0];
+  return {
+    kind: 'clean-cache',
+    ...(values.distro !== undefined ? { distro: values.distro } : {}),
+    ...(release !== undefined ? { release } : {}),
+  };
+}
+
+/** A batch builds distro releases: not a tree (-s) nor one SRPM (-r), and every release needs its -a. */
+function checkBatch(values: Values, batch: boolean): void {
+  if (batch && (values.sourcedir !== undefined || values.sourcerpm !== undefined)) {
+    throw new UsageError('several -a releases, -a all and --shard are for distro kernels, not -s or -r', {
+      hint: 'leave out -s/-r and name the distro: --distro debian -a all',
+    });
+  }
+  if (!batch) return;
+  if (values.archversion.length === 0) {
+    throw new UsageError('--shard splits a batch of releases, and no -a names one', {
+      hint: 'add -a all (every release of the suite) or -a REL -a REL ...',
+    });
+  }
+}
+
+function buildCommand(values: Values, positionals: string[], cwd: string, batch: boolean): KpatchBuildJob {
   const maxObjects = positiveInteger(values['max-objects'], '--max-objects');
   const jobs = positiveInteger(values.jobs, '-j/--jobs');
   const oot = values['oot-module'];
@@ -143,7 +196,7 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
   const signCert = values['sign-cert'];
   return {
     kind: 'build',
-    target: targetSpec(values),
+    target: targetSpec(values, batch),
     job: {
       patches: positionals,
       name: livepatchModuleName(positionals, values.name),

@@ -5,15 +5,18 @@ import { buildContext } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
+import { buildReport } from './batch-report.js';
 import { createBuildProgress } from './build-progress.js';
 import { cleanCacheCommand } from './clean-cache-command.js';
-import { parseKpatchBuildArgs } from './kpatch-build-options.js';
+import { runBatchCommand } from './kpatch-build-batch.js';
+import { type KpatchBuildJob, parseKpatchBuildArgs } from './kpatch-build-options.js';
 import { printVerifyResult } from './print-verify-result.js';
 import type { CliRuntime } from './run-cli.js';
 import { requestFrom, validateBuildRequest } from './validate-request.js';
 import { toolVersion } from './version.js';
 
 export const KPATCH_BUILD_HELP = `Usage: kpatch-build [-a RELEASE] [--distro NAME] [options] PATCH...
+       kpatch-build --distro debian -a all|-a REL -a REL... [--shard I/N] [options] PATCH...
        kpatch-build -s DIR [options] PATCH...
 
 Builds a livepatch module from source patches: tests the patches, recompiles only the objects they
@@ -32,6 +35,14 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
                             6.1.0-57-amd64, 7.2.12+deb14-amd64 (-cloud-amd64, -rt-amd64) or latest
                             (Debian), 5.15.0-91-generic (Ubuntu), 6.5.6-300.fc39.x86_64 (Fedora),
                             5.14.0-362.el9.x86_64 (RHEL family)
+                            Repeat -a for a batch: one build per release, each module in
+                            OUTPUT/RELEASE/NAME.ko, then a verdict table per release (built, patch
+                            does not apply, refused, failed); exit 5 unless all were built
+  -a all[-FLAVOUR]          Debian: every release of the suite the archive still carries (amd64;
+                            all-cloud-amd64, all-rt-amd64), as a batch
+  --shard I/N               build part I of N of the batch (I from 1; the sorted releases dealt out
+                            in turn), for N machines (or processes) given the same command;
+                            a batch builds its releases one at a time (docs/farm.md)
   --suite SUITE             Debian: bookworm, trixie, forky or sid (default: the suite whose release
                             names match -a, else the host's); -a latest is that suite's newest kernel
   --ignore-valid-until      Debian: accept an archive Release file past its Valid-Until (testing's
@@ -63,7 +74,7 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
   --oot-module-src SRC      its source directory; the patches' paths are relative to it
   --sign-key KEY            sign the module with the target's scripts/sign-file and this private
   --sign-cert CERT          key and certificate (both needed), for kernels that enforce signatures
-  --json                    print the result as JSON on stdout
+  --json                    print the result as JSON on stdout (a batch: one entry per release)
   --verify                  prove the module in a VM booting the target's image (klp-verify): load
                             it (then any module it patches), run the checks, unload, run them again
   --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
@@ -77,7 +88,7 @@ What is proven and what is not, per distro: docs/distros.md and docs/roadmap.md.
 Cache: $CACHEDIR, else $XDG_CACHE_HOME/kpatch-build, else ~/.cache/kpatch-build.
 Inputs (patches, -s/-c/-v/-r/--oot-module files, a writable -o, the name) are checked before any work.
 Exit status: 0 built; 2 unsupported change (renames too); 3 no functional change (e.g. only
-Documentation/); 65 patch does not apply (or needs fuzz); 66 unknown distro or release; 64 usage;
+Documentation/); 5 a batch with some release not built; 65 patch does not apply (or needs fuzz); 66 unknown distro or release; 64 usage;
 130/143 stopped by SIGINT/SIGTERM (tree restored, work directory removed); 1 other errors (see
 docs/exit-codes.md).
 `;
@@ -88,6 +99,18 @@ async function verifyInVm(result: LivepatchBuild, checks: string[], signal: Abor
   const verified = await verifyBuild(result, { checks, signal });
   printVerifyResult(verified, process.stderr, 'verify');
   return verified;
+}
+
+/** Archive options put into effect and every input checked before anything is fetched, prepared or built. */
+async function checkInputs(command: KpatchBuildJob): Promise<void> {
+  applyDebianArchiveOptions({
+    ...command.debianArchive,
+    distro: command.target.kind === 'distro' ? command.target.distro : undefined,
+    sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
+  });
+  if (command.job.sign) await checkSigningKey(command.job.sign);
+  await validateBuildRequest(requestFrom(command));
+  for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
 }
 
 export async function main(argv: string[], runtime: CliRuntime): Promise<number> {
@@ -101,15 +124,15 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     return 0;
   }
   if (command.kind === 'clean-cache') return cleanCacheCommand(command.distro, command.release);
-  applyDebianArchiveOptions({
-    ...command.debianArchive,
-    distro: command.target.kind === 'distro' ? command.target.distro : undefined,
-    sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
-  });
-  // Every input checked before anything is fetched, prepared or built.
-  if (command.job.sign) await checkSigningKey(command.job.sign);
-  await validateBuildRequest(requestFrom(command));
-  for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
+  await checkInputs(command.kind === 'batch' ? command.build : command);
+  if (command.kind === 'batch') {
+    const { signal, dispose } = runtime.interrupts();
+    try {
+      return await runBatchCommand(command, signal);
+    } finally {
+      await dispose();
+    }
+  }
   const { signal, dispose } = runtime.interrupts();
   // Phases, changed functions and progress on stderr: a live list on a terminal, plain lines otherwise.
   const progress = createBuildProgress({ stream: process.stderr, verbose: command.debug });
@@ -132,9 +155,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
         steps: verified.steps,
         durationMs: verified.durationMs,
       };
-      process.stdout.write(
-        `${JSON.stringify({ ...result, ...(verification ? { verification } : {}) }, null, 2)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(buildReport(result, verification), null, 2)}\n`);
     }
     if (verified && !verified.ok) {
       const failed = verified.steps.find((s) => !s.ok);

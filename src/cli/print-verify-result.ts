@@ -2,7 +2,7 @@ import type { VerifyResult } from '../verify/verify-livepatch.js';
 
 /** One line per klp-verify step, with the check's own output under it, then the verdict. */
 export function printVerifyResult(
-  result: VerifyResult,
+  result: Pick<VerifyResult, 'ok' | 'steps' | 'durationMs'>,
   out: NodeJS.WritableStream,
   prefix = 'klp-verify',
 ): void {
