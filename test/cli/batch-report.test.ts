@@ -9,6 +9,7 @@ const build = (release: string): KpatchBuildResult => ({
   changes: [],
   parents: [],
   targetModules: [],
+  targetModuleDependencies: [],
   image: undefined,
   workDir: undefined,
   hunks: [],
