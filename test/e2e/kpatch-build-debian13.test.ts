@@ -79,6 +79,16 @@ describe(`kpatch-build --distro debian -a ${RELEASE} (Debian 13, IBT kernel, fro
       reported: /mm\/gup\.o: changed function: /,
       check: `test -d /sys/kernel/livepatch/livepatch_debian13_dirtycow && a=$(awk '$2 == "r--p" && $3 == "00000000" { split($1, r, "-"); print r[1]; exit }' /proc/$$/maps) && printf Z | dd of=/proc/$$/mem bs=1 seek=$((0x$a)) conv=notrunc 2>/dev/null && test "$(dd if=/proc/$$/mem bs=1 skip=$((0x$a)) count=1 2>/dev/null)" = Z`,
     },
+    {
+      // A header change without a kernel build (docs/header-changes.md): an inline in sched.h used by
+      // the task dumps; of its ~14,000 includers only the users compile, one of them in dm-vdo, a module
+      // loaded after the livepatch with the modules it depends on loaded first.
+      name: 'debian13-sched-inline',
+      patch: `${PATCHES}debian13-sched-inline.patch`,
+      reported: /kernel\/sched\/core\.o: changed function: sched_show_task/,
+      check:
+        'mount -t debugfs none /sys/kernel/debug 2>/dev/null; grep -q "^ K " /sys/kernel/debug/sched/debug',
+    },
   ];
 
   it.each(CASES.map((c) => [c.name, c] as const))(
