@@ -23,7 +23,10 @@ const tree = cachePath('targets', 'debian', release, 'source');
 const dryRunCache = join(tree, '.kpatch-build-configured-objects.json');
 
 let start = performance.now();
-const dryRun = await execa('make', ['-C', tree, '-n', '-k', 'vmlinux', 'modules'], { reject: false });
+const dryRun = await execa('make', ['-C', tree, '-n', '-k', 'vmlinux', 'modules'], {
+  reject: false,
+  maxBuffer: 2 ** 30, // about 160 MB of recipes for Debian's configuration
+});
 const objects = parseDryRun(dryRun.stdout);
 console.log(`configured objects (make -n): ${objects.length} in ${seconds(performance.now() - start)}`);
 start = performance.now();
