@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { livepatchModuleName, renamedDefaultNote } from '../module/module-spec.js';
 import type { LivepatchJob } from '../pipeline/build-run.js';
 import type { TargetSpec } from '../pipeline/kpatch-build.js';
+import { parseCpuModel } from '../verify/cpu-model.js';
 
 export type KpatchBuildCommand =
   | { kind: 'help' }
@@ -27,6 +28,8 @@ export type KpatchBuildCommand =
       json: boolean;
       verify: boolean;
       checks: string[];
+      /** --cpu: qemu's CPU model for --verify (TCG; default max). */
+      cpu?: string;
       /** --suite and --ignore-valid-until, put into effect by applyDebianArchiveOptions. */
       debianArchive: { suite?: string; ignoreValidUntil: boolean };
       /** Things to tell the user before the build, e.g. a default module name that had characters replaced. */
@@ -63,6 +66,7 @@ const OPTIONS = {
   'ignore-valid-until': { type: 'boolean', default: false },
   target: { type: 'string', short: 't', multiple: true, default: [] as string[] },
   check: { type: 'string', multiple: true, default: [] as string[] },
+  cpu: { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;
@@ -93,6 +97,8 @@ function checkCombinations(values: Values, positionals: string[]): void {
     throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
   if (values.check.length > 0 && !values.verify)
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
+  if (values.cpu !== undefined && !values.verify)
+    throw new UsageError('--cpu is the CPU model of the --verify VM', { hint: 'add --verify' });
   if ((values['sign-key'] === undefined) !== (values['sign-cert'] === undefined))
     throw new UsageError('--sign-key and --sign-cert go together', {
       hint: 'the private key and its certificate',
@@ -141,6 +147,7 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
   const ootSrc = values['oot-module-src'];
   const signKey = values['sign-key'];
   const signCert = values['sign-cert'];
+  const cpu = parseCpuModel(values.cpu);
   return {
     kind: 'build',
     target: targetSpec(values),
@@ -162,6 +169,7 @@ export function parseKpatchBuildArgs(argv: readonly string[], cwd = process.cwd(
     json: values.json,
     verify: values.verify,
     checks: values.check,
+    ...(cpu ? { cpu } : {}),
     debianArchive: {
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
       ignoreValidUntil: values['ignore-valid-until'],
