@@ -27,7 +27,7 @@ again after the patches are disabled and removed. The kernel log must show no Ca
                          not a failure, nor is its Call Trace (repeatable)
   --json                 print the result as JSON on stdout
   --accel tcg|kvm        qemu accelerator (default tcg; kvm only where it is known to work)
-  --cpu MODEL            qemu CPU model under tcg (default max), e.g. Skylake-Client-v4
+  --cpu MODEL            qemu CPU model under tcg (default max), e.g. Skylake-Client
   --timeout SECONDS      limit for one boot (default 180)
   --memory MB            guest memory (default 1024)
   -d, --debug            echo the guest console

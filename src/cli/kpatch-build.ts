@@ -68,8 +68,9 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
                             it (then any module it patches), run the checks, unload, run them again
   --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
                             it, fail after unloading (repeatable; default: the patch is enabled)
-  --cpu MODEL               qemu CPU model for --verify (TCG; default max), e.g. Skylake-Client-v4
-                            to boot with call depth tracking (retbleed=stuff); ,+flag/,-flag allowed
+  --cpu MODEL               qemu CPU model for --verify (TCG; default max), e.g. Skylake-Client: a
+                            CPU the kernel mitigates by patching the module's return sites (7.2:
+                            ITS return thunks); ,+flag/,-flag allowed (qemu-system-x86_64 -cpu help)
   --clean-cache             remove the cached target and source of -a RELEASE (every release of the
                             distro without -a), waiting for runs that use them; downloads are kept
   --version                 print the version

@@ -38,17 +38,22 @@ describe(`kpatch-build --distro debian -a ${RELEASE} (Debian testing, 7.2, gcc 1
       patch,
     ]);
 
-  it('builds examples/cmdline.patch in a forky build root and --verify proves it on the 7.2 kernel', async () => {
+  // --cpu Skylake-Client: an Intel model the 7.2 kernel mitigates with ITS return thunks, so loading
+  // the livepatch patches its return sites to its_return_thunk (with -cpu max they become plain ret).
+  it('builds examples/cmdline.patch in a forky build root and --verify --cpu Skylake-Client proves it on 7.2', async () => {
     const result = await build(`${EXAMPLES}cmdline.patch`, [
+      '--cpu',
+      'Skylake-Client',
       '--check',
-      'grep -q " livepatch=1$" /proc/cmdline',
+      'dmesg | grep -m1 "active return thunk"; grep -q " livepatch=1$" /proc/cmdline',
     ]);
     expect(result.stderr).toMatch(/compiling in a forky build root: .*gcc-16 \(Debian 16\./);
     expect(result.stderr).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
     expect(result.stderr).toContain(`SUCCESS: ${out}/livepatch-cmdline.ko`);
     expect(result.stderr).toMatch(
-      /Verifying livepatch-cmdline\.ko in a VM \(.*7\.2\.12\+deb14-amd64\/vmlinuz\.unsigned\)/,
+      /Verifying livepatch-cmdline\.ko in a VM \(.*7\.2\.12\+deb14-amd64\/vmlinuz\.unsigned, -cpu Skylake-Client\)/,
     );
+    expect(result.stderr).toContain('active return thunk: its_return_thunk');
     expect(result.stderr).toContain('verify: PASS check #1 fails before loading');
     expect(result.stderr).toContain('verify: PASS check #1 passes with the livepatch: ok');
     expect(result.stderr).toContain('verify: PASS check #1 fails after unloading');
