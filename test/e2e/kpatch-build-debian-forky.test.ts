@@ -77,4 +77,20 @@ describe(`kpatch-build --distro debian -a ${RELEASE} (Debian testing, 7.2, gcc 1
     expect(result.stderr).toContain('verify: SUCCESS');
     expect(result.exitCode).toBe(0);
   });
+
+  // e820__mapped_raw_any is EXPORT_SYMBOL_FOR_KVM (namespace "module:kvm,kvm-amd,kvm-intel"): modpost and
+  // the loader refuse it to any other module, so it must reach the kernel as a livepatch relocation.
+  it('converts a call to an export for named modules (EXPORT_SYMBOL_FOR_MODULES) and --verify proves it', async () => {
+    const result = await build(`${PATCHES}forky-export-for-modules.patch`, [
+      '--check',
+      'grep -q " low_ram=1$" /proc/cmdline',
+    ]);
+    expect(result.stderr).toContain('fs/proc/cmdline.o: changed function: cmdline_proc_show');
+    expect(result.stderr).toContain('verify: PASS check #1 passes with the livepatch: ok');
+    expect(result.stderr).toContain('verify: SUCCESS');
+    expect(result.exitCode).toBe(0);
+    const elf = await readElfFile(join(out, 'livepatch-forky-export-for-modules.ko'));
+    expect(elf.symbols.map((s) => s.name)).toContain('.klp.sym.vmlinux.e820__mapped_raw_any,0');
+    expect(elf.symbols.map((s) => s.name)).not.toContain('e820__mapped_raw_any');
+  });
 });
