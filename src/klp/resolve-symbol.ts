@@ -3,7 +3,7 @@
  * declaration (if any), its uses and what is known about the target. The rules, in kpatch's order:
  *  1. declared with KLP_SYMPOS: that object and position, checked against the object's symbols;
  *  2. exported by vmlinux: left as a normal relocation — unless only for named modules
- *     (EXPORT_SYMBOL_FOR_MODULES, 6.18+: namespace "module:kvm,kvm-intel"), which the loader refuses a
+ *     (EXPORT_SYMBOL_FOR_MODULES, as in 7.2: namespace "module:kvm,kvm-intel"), which the loader refuses a
  *     livepatch: such a symbol is treated as not exported (rule 4);
  *  3. exported by a module: converted (a livepatch must not depend on that module), position 0;
  *  4. otherwise found by name in exactly one object, uniquely: converted with position 0;
