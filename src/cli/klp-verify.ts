@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { parseTargetSpec } from '../distro/parse-target-spec.js';
 import { prepareTarget } from '../distro/prepare-target.js';
 import { UsageError, VerifyFailedError } from '../errors.js';
+import { checkCpuModel, parseCpuModel } from '../verify/cpu-model.js';
 import type { Accel } from '../verify/run-qemu.js';
 import { verifyLivepatch } from '../verify/verify-livepatch.js';
 import { requireInputs } from './check-paths.js';
@@ -26,6 +27,7 @@ again after the patches are disabled and removed. The kernel log must show no Ca
                          not a failure, nor is its Call Trace (repeatable)
   --json                 print the result as JSON on stdout
   --accel tcg|kvm        qemu accelerator (default tcg; kvm only where it is known to work)
+  --cpu MODEL            qemu CPU model under tcg (default max), e.g. Skylake-Client
   --timeout SECONDS      limit for one boot (default 180)
   --memory MB            guest memory (default 1024)
   -d, --debug            echo the guest console
@@ -49,6 +51,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
       'allow-warning': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       accel: { type: 'string', default: 'tcg' },
+      cpu: { type: 'string' },
       timeout: { type: 'string', default: '180' },
       memory: { type: 'string', default: '1024' },
       debug: { type: 'boolean', short: 'd', default: false },
@@ -65,6 +68,9 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
   if (values.module.length === 0) throw new UsageError('give at least one --module', { hint: 'see --help' });
   if (values.check.length === 0) throw new UsageError('give at least one --check', { hint: 'see --help' });
   if (values.accel !== 'tcg' && values.accel !== 'kvm') throw new UsageError('--accel takes tcg or kvm');
+  const cpu = parseCpuModel(values.cpu);
+  if (cpu && values.accel === 'kvm')
+    throw new UsageError('--cpu is for --accel tcg', { hint: 'kvm runs the host CPU (-cpu host)' });
   const timeout = Number(values.timeout);
   const memory = Number(values.memory);
   if (!(timeout > 0) || !(memory >= 128)) throw new UsageError('--timeout must be > 0 and --memory >= 128');
@@ -74,6 +80,8 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     ...values['extra-module'].map((m) => ['--extra-module', m] as const),
     ...values['late-module'].map((m) => ['--late-module', m] as const),
   ]);
+
+  if (cpu) await checkCpuModel(cpu);
 
   const { signal, dispose } = runtime.interrupts();
   try {
@@ -96,6 +104,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
       unload: values.unload,
       allowedWarnings: values['allow-warning'].map((p) => new RegExp(p)),
       accel: values.accel as Accel,
+      ...(cpu ? { cpu } : {}),
       timeoutMs: timeout * 1000,
       memoryMb: memory,
       signal,

@@ -52,7 +52,7 @@ export async function runBatchCommand(command: KpatchBatchCommand, signal: Abort
       target,
       job: build.job,
       releases,
-      ...(build.verify ? { verify: { checks: build.checks } } : {}),
+      ...(build.verify ? { verify: { checks: build.checks, ...(build.cpu ? { cpu: build.cpu } : {}) } } : {}),
     },
     {
       signal,

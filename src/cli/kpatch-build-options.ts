@@ -9,6 +9,7 @@ import { livepatchModuleName, renamedDefaultNote } from '../module/module-spec.j
 import type { Shard } from '../pipeline/batch-releases.js';
 import type { LivepatchJob } from '../pipeline/build-run.js';
 import type { TargetSpec } from '../pipeline/kpatch-build.js';
+import { parseCpuModel } from '../verify/cpu-model.js';
 import { isAllReleases, isBatchSelection, parseShard } from './batch-options.js';
 
 export type KpatchBuildCommand =
@@ -30,6 +31,8 @@ export type KpatchBuildCommand =
       json: boolean;
       verify: boolean;
       checks: string[];
+      /** --cpu: qemu's CPU model for --verify (TCG; default max). */
+      cpu?: string;
       /** --suite and --ignore-valid-until, put into effect by applyDebianArchiveOptions. */
       debianArchive: { suite?: string; ignoreValidUntil: boolean };
       /** Things to tell the user before the build, e.g. a default module name that had characters replaced. */
@@ -78,6 +81,7 @@ const OPTIONS = {
   'ignore-valid-until': { type: 'boolean', default: false },
   target: { type: 'string', short: 't', multiple: true, default: [] as string[] },
   check: { type: 'string', multiple: true, default: [] as string[] },
+  cpu: { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;
@@ -110,6 +114,8 @@ function checkCombinations(values: Values, positionals: string[]): void {
     throw new UsageError('-t/--target names make targets for --full-build', { hint: 'add --full-build' });
   if (values.check.length > 0 && !values.verify)
     throw new UsageError('--check is used by --verify', { hint: 'add --verify' });
+  if (values.cpu !== undefined && !values.verify)
+    throw new UsageError('--cpu is the CPU model of the --verify VM', { hint: 'add --verify' });
   if ((values['sign-key'] === undefined) !== (values['sign-cert'] === undefined))
     throw new UsageError('--sign-key and --sign-cert go together', {
       hint: 'the private key and its certificate',
@@ -194,6 +200,7 @@ function buildCommand(values: Values, positionals: string[], cwd: string, batch:
   const ootSrc = values['oot-module-src'];
   const signKey = values['sign-key'];
   const signCert = values['sign-cert'];
+  const cpu = parseCpuModel(values.cpu);
   return {
     kind: 'build',
     target: targetSpec(values, batch),
@@ -215,6 +222,7 @@ function buildCommand(values: Values, positionals: string[], cwd: string, batch:
     json: values.json,
     verify: values.verify,
     checks: values.check,
+    ...(cpu ? { cpu } : {}),
     debianArchive: {
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
       ignoreValidUntil: values['ignore-valid-until'],

@@ -5,6 +5,7 @@ import { buildContext } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
 import { kpatchBuild } from '../pipeline/kpatch-build.js';
 import { verifyBuild } from '../pipeline/verify-build.js';
+import { checkCpuModel } from '../verify/cpu-model.js';
 import { buildReport } from './batch-report.js';
 import { createBuildProgress } from './build-progress.js';
 import { cleanCacheCommand } from './clean-cache-command.js';
@@ -79,6 +80,9 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
                             it (then any module it patches), run the checks, unload, run them again
   --check 'SHELL'           a busybox sh check for --verify: must fail before the patch, pass with
                             it, fail after unloading (repeatable; default: the patch is enabled)
+  --cpu MODEL               qemu CPU model for --verify (TCG; default max), e.g. Skylake-Client: a
+                            CPU the kernel mitigates by patching the module's return sites (7.2:
+                            ITS return thunks); ,+flag/,-flag allowed (qemu-system-x86_64 -cpu help)
   --clean-cache             remove the cached target and source of -a RELEASE (every release of the
                             distro without -a), waiting for runs that use them; downloads are kept
   --version                 print the version
@@ -94,9 +98,18 @@ docs/exit-codes.md).
 `;
 
 /** --verify: the built module, proven in a VM booting the target's image. */
-async function verifyInVm(result: LivepatchBuild, checks: string[], signal: AbortSignal) {
-  process.stderr.write(`Verifying ${result.name}.ko in a VM (${result.image ?? 'no image'})\n`);
-  const verified = await verifyBuild(result, { checks, signal });
+async function verifyInVm(
+  result: LivepatchBuild,
+  job: { checks: string[]; cpu?: string | undefined },
+  signal: AbortSignal,
+) {
+  const cpu = job.cpu ? `, -cpu ${job.cpu}` : '';
+  process.stderr.write(`Verifying ${result.name}.ko in a VM (${result.image ?? 'no image'}${cpu})\n`);
+  const verified = await verifyBuild(result, {
+    checks: job.checks,
+    ...(job.cpu ? { cpu: job.cpu } : {}),
+    signal,
+  });
   printVerifyResult(verified, process.stderr, 'verify');
   return verified;
 }
@@ -109,6 +122,7 @@ async function checkInputs(command: KpatchBuildJob): Promise<void> {
     sourceDir: command.target.kind === 'tree' ? command.target.sourceDir : undefined,
   });
   if (command.job.sign) await checkSigningKey(command.job.sign);
+  if (command.cpu) await checkCpuModel(command.cpu);
   await validateBuildRequest(requestFrom(command));
   for (const note of command.notes) process.stderr.write(`kpatch-build: note: ${note}\n`);
 }
@@ -148,7 +162,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
     });
     const result = await kpatchBuild(command.target, command.job, ctx);
     await progress.succeed(result.module); // ends the list first: stdout may be the same terminal
-    const verified = command.verify ? await verifyInVm(result, command.checks, signal) : undefined;
+    const verified = command.verify ? await verifyInVm(result, command, signal) : undefined;
     if (command.json) {
       const verification = verified && {
         ok: verified.ok,

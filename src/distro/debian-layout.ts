@@ -16,7 +16,18 @@ export interface DebianSuiteData {
   releaseExample: string;
   /** Kernel series (X.Y) whose linux-source-X.Y / linux-kbuild-X.Y this suite carries. */
   kernelSeries: string[];
-  packages: { image: string; headers: string[]; source: string; debugSymbols: string };
+  packages: {
+    /** The package whose version is the release's build (linux-image-<rel>-unsigned up to trixie). */
+    image: string;
+    /**
+     * Packages that with `image` make the kernel (image, config, modules): forky split the -unsigned
+     * package into linux-binary-unsigned-<rel>, linux-base-<rel> and linux-modules-<rel>.
+     */
+    imageParts?: string[];
+    headers: string[];
+    source: string;
+    debugSymbols: string;
+  };
   paths: { image: string; config: string; modules: string; headers: string; sourceTarball: string };
 }
 
@@ -43,6 +54,8 @@ export interface DebianLayout {
   kernelSeries: string;
   flavour: string;
   imagePackage: string;
+  /** imagePackage, then the packages that complete it (forky: linux-base-, linux-modules-). */
+  imagePackages: string[];
   headerPackages: string[];
   sourcePackage: string;
   debugSymbolsPackage: string;
@@ -119,6 +132,7 @@ export function debianLayout(release: string, suite?: string): DebianLayout {
     kernelSeries: values.kver ?? '',
     flavour,
     imagePackage: expand(rules.packages.image),
+    imagePackages: [rules.packages.image, ...(rules.packages.imageParts ?? [])].map(expand),
     headerPackages: rules.packages.headers.map(expand),
     sourcePackage: expand(rules.packages.source),
     debugSymbolsPackage: expand(rules.packages.debugSymbols),

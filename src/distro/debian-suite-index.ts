@@ -76,7 +76,7 @@ export function loadDebianSuite(suite: string, options: ArchiveOptions = {}): Pr
 
 /** Does the suite list every package a release needs (image, headers, kbuild)? */
 function carries(index: DebianSuiteIndex, layout: DebianLayout): boolean {
-  return [layout.imagePackage, ...layout.headerPackages].every((name) => index.packages.has(name));
+  return [...layout.imagePackages, ...layout.headerPackages].every((name) => index.packages.has(name));
 }
 
 /**
@@ -139,6 +139,8 @@ export interface ResolvedDebianRelease {
   packageVersion: string;
   layout: DebianLayout;
   image: ArchivePackage;
+  /** The packages that complete the image (forky: linux-base-, linux-modules-); none before forky. */
+  imageParts: ArchivePackage[];
   /** linux-headers-<release>, its -common, linux-kbuild. */
   headers: ArchivePackage[];
   /** linux-source-X.Y of the same version, when the archive still has it. */
@@ -164,14 +166,25 @@ export async function resolveDebianPackages(
   const layout = debianLayout(release, suite);
   const index = await loadDebianSuite(layout.suite, options);
   const image = index.packages.get(layout.imagePackage)?.[0];
-  const missing = [layout.imagePackage, ...layout.headerPackages].filter((n) => !index.packages.has(n));
+  const missing = [...layout.imagePackages, ...layout.headerPackages].filter((n) => !index.packages.has(n));
   if (!image || missing.length > 0) {
     throw new DistroError(
       `${layout.suite} does not carry ${release}: ${missing.join(', ')} not in ${index.pockets.map((p) => p.split(' ')[1]).join(', ')}`,
       { hint: await carriedReleasesHint(release, layout.suite, options) },
     );
   }
-  const headers = layout.headerPackages.map((name) => pick(index, name, image.version) as ArchivePackage);
+  const exact = (name: string) => pick(index, name, image.version) as ArchivePackage;
+  const imageParts = layout.imagePackages.slice(1).map(exact);
+  const headers = layout.headerPackages.map(exact);
   const source = index.packages.get(layout.sourcePackage)?.find((p) => p.version === image.version);
-  return { release, suite: layout.suite, packageVersion: image.version, layout, image, headers, source };
+  return {
+    release,
+    suite: layout.suite,
+    packageVersion: image.version,
+    layout,
+    image,
+    imageParts,
+    headers,
+    source,
+  };
 }

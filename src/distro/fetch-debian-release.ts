@@ -14,7 +14,7 @@ export type DebianReleasePart = 'image' | 'headers' | 'source';
 
 export interface FetchedDebianRelease {
   resolved: ResolvedDebianRelease;
-  /** In the order: image, headers…, source — those asked for. */
+  /** In the order: image (and its parts), headers…, source — those asked for. */
   files: FetchedPackage[];
 }
 
@@ -39,7 +39,7 @@ export async function fetchDebianRelease(
     );
   }
   const wanted: ArchivePackage[] = [
-    ...(parts.includes('image') ? [resolved.image] : []),
+    ...(parts.includes('image') ? [resolved.image, ...resolved.imageParts] : []),
     ...(parts.includes('headers') ? resolved.headers : []),
     ...(parts.includes('source') && source ? [source] : []),
   ];

@@ -89,8 +89,9 @@ export async function prepareDebianTarget(
     const again = await readManifest(manifestFile);
     if (again) return again;
     const progress = options.onProgress ?? (() => {});
-    progress(`downloading ${[layout.imagePackage, ...layout.headerPackages].join(', ')}`);
-    const debs = await fetchDebianPackages([layout.imagePackage, ...layout.headerPackages], {
+    const wanted = [...layout.imagePackages, ...layout.headerPackages];
+    progress(`downloading ${wanted.join(', ')}`);
+    const debs = await fetchDebianPackages(wanted, {
       cacheDir: cache,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onDownload ? { onProgress: options.onDownload } : {}),

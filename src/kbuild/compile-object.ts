@@ -65,9 +65,22 @@ function redirectTemp(value: string, target: string, outDir: string): string | u
   return join(outDir, value.slice(prefix.length - 5));
 }
 
+/**
+ * objtool's link-time pass (`objtool … --link …`) in a recorded compile: where kbuild delays objtool to
+ * link time (IBT, LTO) it runs it on an object only when that object is a whole module (binfmt_misc.o).
+ * Our copy is never a whole module: it is linked into the livepatch, and kbuild runs that same pass on
+ * the livepatch at its link. Run twice, objtool finds its own sections (.orc_unwind, .call_sites) already
+ * there: 6.12's skips them (so klp-main.o got no ORC), 7.x's fails the module link.
+ */
+const LINK_TIME_OBJTOOL = /\s*;\s*\S*objtool\s[^;]*\s--link\b[^;]*/g;
+
+export function withoutLinkTimeObjtool(command: string): string {
+  return command.replace(LINK_TIME_OBJTOOL, '');
+}
+
 /** Rewrites a recorded kbuild command; exported for tests. Throws BuildError if it is not a compile. */
 export function rewriteCompileCommand(input: RewriteInput): string {
-  const tokens = splitShellWords(input.command);
+  const tokens = splitShellWords(withoutLinkTimeObjtool(input.command));
   const outDir = dirname(input.output);
   let sawTarget = false;
   let inserted = false;

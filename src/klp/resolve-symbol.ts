@@ -2,7 +2,9 @@
  * Pass: what becomes of one undefined symbol of the module — a pure function of the symbol, its
  * declaration (if any), its uses and what is known about the target. The rules, in kpatch's order:
  *  1. declared with KLP_SYMPOS: that object and position, checked against the object's symbols;
- *  2. exported by vmlinux: left as a normal relocation;
+ *  2. exported by vmlinux: left as a normal relocation — unless only for named modules
+ *     (EXPORT_SYMBOL_FOR_MODULES, as in 7.2: namespace "module:kvm,kvm-intel"), which the loader refuses a
+ *     livepatch: such a symbol is treated as not exported (rule 4);
  *  3. exported by a module: converted (a livepatch must not depend on that module), position 0;
  *  4. otherwise found by name in exactly one object, uniquely: converted with position 0;
  *  5. found nowhere: a weak reference (or --allow-unresolved) stays as it is; anything else is a problem.
@@ -10,7 +12,7 @@
 import type { ElfSymbol } from '../elf/index.js';
 import { STB_WEAK } from '../elf/index.js';
 import type { ModuleSymbols } from '../symbols/module-symbols.js';
-import { moduleNameOf } from '../symbols/parse-module-symvers.js';
+import { type ExportedSymbol, moduleNameOf } from '../symbols/parse-module-symvers.js';
 import type { ObjectSymbols } from '../symbols/resolve-sympos.js';
 import { resolveSympos } from '../symbols/resolve-sympos.js';
 import {
@@ -46,10 +48,15 @@ export function symbolLookup(context: ConvertContext): SymbolLookup {
   };
 }
 
+/** An export only the modules its namespace names may use (EXPORT_SYMBOL_FOR_MODULES: "module:a,b"). */
+export const isExportForNamedModules = (exported: ExportedSymbol) => exported.namespace.startsWith('module:');
+
 /** Who exports `name`: Module.symvers when given, else the given modules, else vmlinux's __ksymtab. */
 export function exportOwner(lookup: SymbolLookup, name: string): string | undefined {
   const { context, modules } = lookup;
   const exported = context.exports?.get(name);
+  // A livepatch is never one of the named modules: to it the symbol is not exported.
+  if (exported && isExportForNamedModules(exported) && exported.module === VMLINUX) return undefined;
   if (exported) return moduleNameOf(exported.module);
   for (const module of modules.values()) if (module.exports.has(name)) return module.name;
   if (!context.exports && context.vmlinux?.has(`__ksymtab_${name}`)) return VMLINUX;

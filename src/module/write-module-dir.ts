@@ -30,8 +30,8 @@ async function staticCallKeys(objects: readonly string[]): Promise<string[]> {
 
 /**
  * Writes a kbuild directory for the livepatch: the generated C file, the linked objects as prebuilt
- * `*.o_shipped` files (kbuild copies them into place), and the shared headers, ready for
- * `make -C <target build dir> M=<dir> modules`.
+ * `.o` files (an object with no source and no rule is taken as it is), and the shared headers, ready
+ * for `make -C <target build dir> M=<dir> modules`.
  */
 export async function writeModuleDir(spec: LivepatchModuleSpec, dir: string): Promise<ModuleDir> {
   validateModuleSpec(spec);
@@ -41,7 +41,10 @@ export async function writeModuleDir(spec: LivepatchModuleSpec, dir: string): Pr
     if (header.endsWith('.h')) await copyFile(join(INCLUDE_DIR, header), join(dir, 'include', header));
   }
   const linked = spec.linkedObjects.map((_, i) => `klp-linked-${i}.o`);
-  await Promise.all(spec.linkedObjects.map((file, i) => copyFile(file, join(dir, `${linked[i]}_shipped`))));
+  // Not as `*.o_shipped`: kbuild's copy rule is `$(obj)/%: $(src)/%_shipped`, and since 6.13 an M= build
+  // has obj = "." — a pattern "./%" that make never matches against "klp-linked-0.o" (7.x: "No rule to
+  // make target"). A prebuilt object in place needs no rule on any version.
+  await Promise.all(spec.linkedObjects.map((file, i) => copyFile(file, join(dir, linked[i] ?? ''))));
   // With CONFIG_MODVERSIONS, modpost (6.1) reads every object's .cmd file for symbol versions, and the
   // _shipped copy rule writes none. The linked objects export nothing, so an empty record is right.
   await Promise.all(

@@ -56,7 +56,7 @@ export interface BatchRequest {
   job: LivepatchJob;
   releases: readonly string[];
   /** --verify with these checks; undefined: no VM. */
-  verify?: { checks: readonly string[] };
+  verify?: { checks: readonly string[]; cpu?: string };
 }
 
 export interface BatchHooks {
@@ -76,7 +76,8 @@ async function buildRelease(request: BatchRequest, release: string, ctx: BuildCo
   const job = { ...request.job, outputDir: releaseOutputDir(request.job.outputDir, release) };
   const build = await kpatchBuild({ kind: 'distro', ...request.target, release }, job, ctx);
   if (!request.verify) return { build, verification: undefined };
-  const verified = await verifyBuild(build, { checks: request.verify.checks, signal: ctx.signal });
+  const { checks, cpu } = request.verify;
+  const verified = await verifyBuild(build, { checks, ...(cpu ? { cpu } : {}), signal: ctx.signal });
   return { build, verification: { ok: verified.ok, steps: verified.steps, durationMs: verified.durationMs } };
 }
 

@@ -6,6 +6,10 @@ import type { Toolchain } from '../kbuild/toolchain.js';
 import { convertLivepatchModule } from '../klp/index.js';
 import { refuseSealedReferences } from '../klp/sealed-references.js';
 import { checkLivepatchModule } from '../module/check-module.js';
+import {
+  ALLOW_MISSING_NAMESPACE_IMPORTS,
+  exportsForNamedModules,
+} from '../module/exports-for-named-modules.js';
 import type { LivepatchModuleSpec } from '../module/module-spec.js';
 import { reproducibleKcflags } from '../module/reproducible-build.js';
 import { type SigningKey, signModule } from '../module/sign-module.js';
@@ -41,13 +45,22 @@ export interface BuildModuleOptions {
 export async function buildLivepatchModule(options: BuildModuleOptions): Promise<string> {
   const module = await writeModuleDir(options.spec, join(options.workDir, 'module'));
   const make = options.make ?? runMake;
+  const forNamedModules = await exportsForNamedModules(options.spec.linkedObjects, options.moduleSymvers);
   await make({
     dir: options.buildDir,
     // The new code references non-exported symbols by design; modpost may only warn about them, because
     // klp-convert turns exactly those references into livepatch relocations next.
     // The work dir's temporary name must not reach the module's debug info: the same patch for the same
     // release gives the same bytes (reproducibleKcflags).
-    args: [reproducibleKcflags(module.dir), `M=${module.dir}`, 'KBUILD_MODPOST_WARN=1', 'modules'],
+    // Exports for named modules (7.x's EXPORT_SYMBOL_FOR_MODULES) are such symbols too: modpost must not
+    // demand their namespace, which the kernel forbids importing (exports-for-named-modules.ts).
+    args: [
+      reproducibleKcflags(module.dir),
+      `M=${module.dir}`,
+      'KBUILD_MODPOST_WARN=1',
+      ...(forNamedModules.length > 0 ? [ALLOW_MISSING_NAMESPACE_IMPORTS] : []),
+      'modules',
+    ],
     logFile: join(options.workDir, 'module-build.log'),
     what: `livepatch module ${options.spec.name}`,
     ...(options.signal ? { signal: options.signal } : {}),

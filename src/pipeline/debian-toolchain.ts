@@ -10,6 +10,7 @@ import type { TargetKernel } from '../distro/target.js';
 import { buildRootToolchain, ensureBuildRoot } from '../kbuild/build-root.js';
 import { chooseToolchain } from '../kbuild/choose-toolchain.js';
 import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
+import { INCLUDE_DIR } from '../module/write-module-dir.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { debianArchiveConfig } from '../source/debian-mirrors.js';
 import type { BuildContext } from './build-context.js';
@@ -19,7 +20,10 @@ export interface DebianToolchainOptions {
   skipCompilerCheck?: boolean;
 }
 
-/** The toolchain for `target`; a build root sees the cache (trees, headers) and the temporary directory (work dirs). */
+/**
+ * The toolchain for `target`; a build root sees the cache (trees, headers), the temporary directory (work
+ * dirs) and the tool's include/ (kpatch-macros.h, which patches with callbacks or shadow helpers include).
+ */
 export async function debianToolchain(
   target: TargetKernel,
   options: DebianToolchainOptions,
@@ -43,5 +47,5 @@ export async function debianToolchain(
     signal: ctx.signal,
     onProgress: ctx.onProgress,
   });
-  return buildRootToolchain(root, [cache, tmpdir()]);
+  return buildRootToolchain(root, [cache, tmpdir(), INCLUDE_DIR]);
 }

@@ -6,6 +6,8 @@ import type { LivepatchBuild as TreeBuildResult } from './build-livepatch.js';
 export interface VerifyBuildOptions {
   /** Shell checks (busybox sh) that must fail before, pass with the patch, fail after unloading. */
   checks: readonly string[];
+  /** qemu CPU model under TCG (default max), e.g. Skylake-Client-v4 for call depth tracking. */
+  cpu?: string;
   signal?: AbortSignal;
 }
 
@@ -35,6 +37,7 @@ export async function verifyBuild(
     lateModules: result.targetModules,
     checks: options.checks.length > 0 ? [...options.checks] : [enabledCheck(result.name)],
     unload: true,
+    ...(options.cpu ? { cpu: options.cpu } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

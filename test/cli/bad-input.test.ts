@@ -156,6 +156,28 @@ const CASES: Array<[string, string, string[], number, RegExp]> = [
   ],
   ['an unknown option', 'kpatch-build', ['--frobnicate', cmdline], 64, /--frobnicate/],
   [
+    // Checked against qemu's own list before the (long) build, not found when the VM fails to start.
+    '--cpu naming a model qemu lacks',
+    'kpatch-build',
+    ['-s', 'T', '-o', 'D', '--verify', '--cpu', 'Skylake-Clinet', cmdline],
+    64,
+    /--cpu "Skylake-Clinet": qemu-system-x86_64 has no CPU model "Skylake-Clinet"/,
+  ],
+  [
+    '--cpu with --accel kvm',
+    'klp-verify',
+    ['--kernel', 'F', '--module', 'F', '--check', 'true', '--accel', 'kvm', '--cpu', 'max'],
+    64,
+    /--cpu is for --accel tcg/,
+  ],
+  [
+    '--cpu naming a model qemu lacks',
+    'klp-verify',
+    ['--kernel', 'F', '--module', 'F', '--check', 'true', '--cpu', 'Nosuch-CPU'],
+    64,
+    /--cpu "Nosuch-CPU": qemu-system-x86_64 has no CPU model "Nosuch-CPU"/,
+  ],
+  [
     'missing ORIG.o',
     'create-diff-object',
     ['D/orig.o', 'F', '-o', 'D/out.o'],

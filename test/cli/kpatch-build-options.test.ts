@@ -5,6 +5,10 @@ import { UsageError } from '../../src/errors.js';
 describe('parseKpatchBuildArgs', () => {
   it.each([
     [['--check', 'true', 'x.patch'], /--check is used by --verify/],
+    [['--cpu', 'max', 'x.patch'], /--cpu is the CPU model of the --verify VM/],
+    [['--verify', '--cpu', '', 'x.patch'], /--cpu "" is not a qemu CPU model/],
+    [['--verify', '--cpu=-enable-kvm', 'x.patch'], /--cpu "-enable-kvm" is not a qemu CPU model/],
+    [['--verify', '--cpu', 'max -smp 4', 'x.patch'], /--cpu "max -smp 4" is not a qemu CPU model/],
     [['-j', '0', 'x.patch'], /-j\/--jobs takes a positive whole number/],
     [['--max-objects', '1.5', 'x.patch'], /--max-objects takes a positive whole number/],
     [[], /no patch given/],
@@ -129,6 +133,20 @@ describe('parseKpatchBuildArgs', () => {
     });
     expect(command).not.toHaveProperty('jobs');
     expect(command).not.toHaveProperty('maxObjects');
+  });
+
+  it.each([['max'], ['Skylake-Client-v4'], ['EPYC-v4,-pcid,+ibrs'], ['qemu64,model-id=x']])(
+    'reads --verify --cpu %s',
+    (cpu) => {
+      expect(parseKpatchBuildArgs(['--verify', '--cpu', cpu, 'x.patch'])).toMatchObject({
+        verify: true,
+        cpu,
+      });
+    },
+  );
+
+  it('leaves the CPU model to the VM default without --cpu', () => {
+    expect(parseKpatchBuildArgs(['--verify', 'x.patch'])).not.toHaveProperty('cpu');
   });
 
   it('leaves the distro and release to the target resolver when not given', () => {

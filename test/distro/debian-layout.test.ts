@@ -47,7 +47,7 @@ describe('debianLayout', () => {
     [
       '7.2.12+deb14-amd64',
       'forky',
-      'linux-image-7.2.12+deb14-amd64',
+      'linux-binary-unsigned-7.2.12+deb14-amd64',
       ['linux-headers-7.2.12+deb14-amd64', 'linux-headers-7.2.12+deb14-common', 'linux-kbuild-7.2.12+deb14'],
       'linux-source-7.2',
       'usr/lib/modules/7.2.12+deb14-amd64',
@@ -61,10 +61,42 @@ describe('debianLayout', () => {
       expect(layout.headerPackages).toEqual(headers);
       expect(layout.sourcePackage).toBe(source);
       expect(layout.paths.modules).toBe(modules);
-      expect(layout.paths.image).toBe(`boot/vmlinuz-${release}`);
       expect(layout.paths.headers).toBe(`usr/src/linux-headers-${release}`);
     },
   );
+
+  // Up to trixie one -unsigned package carries vmlinuz, config and modules; forky split it in three,
+  // with the kernel and its config under usr/lib/modules/<release>.
+  it.each([
+    [
+      '6.1.0-57-amd64',
+      ['linux-image-6.1.0-57-amd64-unsigned'],
+      'boot/vmlinuz-6.1.0-57-amd64',
+      'boot/config-6.1.0-57-amd64',
+    ],
+    [
+      '6.12.118+deb13-amd64',
+      ['linux-image-6.12.118+deb13-amd64-unsigned'],
+      'boot/vmlinuz-6.12.118+deb13-amd64',
+      'boot/config-6.12.118+deb13-amd64',
+    ],
+    [
+      '7.2.12+deb14-cloud-amd64',
+      [
+        'linux-binary-unsigned-7.2.12+deb14-cloud-amd64',
+        'linux-base-7.2.12+deb14-cloud-amd64',
+        'linux-modules-7.2.12+deb14-cloud-amd64',
+      ],
+      'usr/lib/modules/7.2.12+deb14-cloud-amd64/vmlinuz.unsigned',
+      'usr/lib/modules/7.2.12+deb14-cloud-amd64/config',
+    ],
+  ])('%s: the image is in %j, at %s with %s', (release, packages, image, config) => {
+    const layout = debianLayout(release);
+    expect(layout.imagePackages).toEqual(packages);
+    expect(layout.imagePackage).toBe(packages[0]);
+    expect(layout.paths.image).toBe(image);
+    expect(layout.paths.config).toBe(config);
+  });
 
   it('applies --suite sid to a +deb14 release, and refuses a suite that does not name it', () => {
     expect(debianLayout('7.2.12+deb14-amd64', 'sid').suite).toBe('sid');

@@ -106,7 +106,13 @@ describe('the Debian archive client against the real Debian archive', () => {
     const release = await latestSuiteRelease('forky', 'amd64', accepting);
     expect(release).toMatch(/^\d+\.\d+\.\d+\+deb14(?:\.\d+)?-amd64$/);
     const resolved = await resolveDebianPackages(release, undefined, accepting);
-    expect(resolved.image.package).toBe(`linux-image-${release}`);
+    // forky split linux-image-<rel>-unsigned: the kernel, its config and its modules are three packages.
+    expect(resolved.image.package).toBe(`linux-binary-unsigned-${release}`);
+    expect(resolved.imageParts.map((p) => p.package)).toEqual([
+      `linux-base-${release}`,
+      `linux-modules-${release}`,
+    ]);
+    for (const part of resolved.imageParts) expect(part.version).toBe(resolved.packageVersion);
     expect(resolved.headers[2]?.package).toBe(`linux-kbuild-${release.replace(/-amd64$/, '')}`);
   });
 

@@ -80,6 +80,22 @@ describe(`kpatch-build --distro debian -a ${RELEASE} (Debian 13, IBT kernel, fro
       check: `test -d /sys/kernel/livepatch/livepatch_debian13_dirtycow && a=$(awk '$2 == "r--p" && $3 == "00000000" { split($1, r, "-"); print r[1]; exit }' /proc/$$/maps) && printf Z | dd of=/proc/$$/mem bs=1 seek=$((0x$a)) conv=notrunc 2>/dev/null && test "$(dd if=/proc/$$/mem bs=1 skip=$((0x$a)) count=1 2>/dev/null)" = Z`,
     },
     {
+      // kpatch's callback macros on 6.12: the pre-patch callback runs before the patch is enabled and
+      // the post-patch one after every function is switched, in that order.
+      name: 'debian13-callbacks',
+      patch: `${PATCHES}debian13-callbacks.patch`,
+      reported: /fs\/proc\/cmdline\.o: new function: cmdline_pre_patch/,
+      check: 'grep -q " callback=1 post_patch=1$" /proc/cmdline',
+    },
+    {
+      // klp_shadow_get_or_alloc on the running kernel: the count lives beside saved_command_line and
+      // survives from one read to the next (the third read shows 3).
+      name: 'debian13-shadow-variable',
+      patch: `${PATCHES}debian13-shadow-variable.patch`,
+      reported: /fs\/proc\/cmdline\.o: changed function: cmdline_proc_show/,
+      check: 'cat /proc/cmdline >/dev/null; cat /proc/cmdline >/dev/null; grep -q " reads=3$" /proc/cmdline',
+    },
+    {
       // A header change without a kernel build (docs/header-changes.md): an inline in sched.h used by
       // the task dumps; of its ~14,000 includers only the users compile, one of them in dm-vdo, a module
       // loaded after the livepatch with the modules it depends on loaded first.

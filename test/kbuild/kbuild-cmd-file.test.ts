@@ -103,6 +103,22 @@ describe('rewriteCompileCommand', () => {
       'gcc -ffunction-sections -c -o /w/a/b.o /p/a/b.c; ld -r -o /w/a/b.o /w/a/.tmp_b.o -T /w/a/.tmp_b.ver',
     );
   });
+  // A single-object module of an IBT kernel (7.2's fs/binfmt_misc.o): objtool's --link pass belongs to
+  // the livepatch's own link, so the copy is compiled without it; a per-object pass (no IBT) stays.
+  it('drops the link-time objtool pass of a whole-module object, keeping what follows', () => {
+    const out = rewriteCompileCommand({
+      target: 'fs/binfmt_misc.o',
+      source: 'fs/binfmt_misc.c',
+      command:
+        'gcc -c -o fs/binfmt_misc.o fs/binfmt_misc.c   ; ./tools/objtool/objtool --ibt --prefix=16 --orc --rethunk  --link  --module fs/binfmt_misc.o ; ld -r -o fs/.tmp_binfmt_misc.o fs/binfmt_misc.o',
+      output: '/w/fs/binfmt_misc.o',
+      depFile: '/w/fs/.binfmt_misc.o.d',
+      flags: ['-ffunction-sections'],
+    });
+    expect(out).toBe(
+      'gcc -ffunction-sections -c -o /w/fs/binfmt_misc.o fs/binfmt_misc.c; ld -r -o /w/fs/.tmp_binfmt_misc.o /w/fs/binfmt_misc.o',
+    );
+  });
   it('refuses a command that does not compile the target', () => {
     expect(() =>
       rewriteCompileCommand({

@@ -29,6 +29,7 @@ const SYMVERS = [
   '0x00000001\tprintk\tvmlinux\tEXPORT_SYMBOL\t',
   '0x00000002\tdummy_export\tdrivers/net/dummy\tEXPORT_SYMBOL\t',
   '0x00000003\tdummy_gone\tdrivers/net/dummy\tEXPORT_SYMBOL\t',
+  '0x00000000\tonly_here\tvmlinux\tEXPORT_SYMBOL_GPL\tmodule:kvm,kvm-intel',
   '',
 ].join('\n');
 
@@ -52,7 +53,8 @@ describe('resolveSymbol', () => {
       { kind: 'convert', object: 'dummy', sympos: 0, reason: 'module-export', candidates: 1 },
     ],
     [
-      'unique by name in one object',
+      // EXPORT_SYMBOL_FOR_MODULES (7.x): exported to kvm only, so to the livepatch it is not exported.
+      'exported by vmlinux for named modules only: converted like a local symbol',
       full,
       'only_here',
       undefined,
