@@ -21,6 +21,9 @@ export interface DebianSuiteData {
 }
 
 export interface DebianData {
+  /** Names the distro in messages. */
+  label: string;
+  description: string;
   mirrors: { archive: string; security: string };
   keyring: string;
   component: string;
@@ -30,6 +33,8 @@ export interface DebianData {
   flavours: string[];
   commonByFlavour: Record<string, string>;
   defaultCommon: string;
+  /** Debian's kbuild recipe (debian-kbuild.ts): make targets, and .config settings of a local build ({release}). */
+  kbuild: { prepareTargets: string[]; localConfig: Record<string, string> };
   suiteOrder: string[];
   suites: Record<string, DebianSuiteData>;
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkSourceVersion,
   configCompiler,
   kernelReleaseOf,
   kernelVariables,
   localBuildConfig,
   sourcePrepareKey,
-} from '../../src/distro/prepare-debian-source.js';
+} from '../../src/distro/debian-kbuild.js';
+import { checkSourceVersion } from '../../src/distro/debian-source-tree.js';
 import { BuildError, DistroError } from '../../src/errors.js';
 import { buildSingleObjects, cmdFileOf, singleObjectTarget } from '../../src/kbuild/build-single-objects.js';
 
