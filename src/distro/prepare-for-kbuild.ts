@@ -3,11 +3,11 @@
  * Ubuntu, Fedora, the RHEL family). What differs per distro is data, a `KbuildRecipe` from its adapter:
  *   1. the files written into the tree (the target's `.config`; Debian also `.kernelvariables`);
  *   2. `make olddefconfig`, then `make -jN <targets>` (generated headers, scripts, objtool, modpost);
- *   3. the distro's extra utsrelease.h defines appended (Ubuntu: UTS_UBUNTU_RELEASE_ABI, as its headers
+ *   3. the release checked: utsrelease.h must say it (and `make kernelrelease` print it, for the distros
+ *      whose release comes from Makefile rules);
+ *   4. the distro's extra utsrelease.h defines appended (Ubuntu: UTS_UBUNTU_RELEASE_ABI, as its headers
  *      package has them) and the target's Module.symvers copied in when the livepatch module is built in
  *      the tree (modpost of `make -C <tree> M=...` reads the tree's: the target's CRCs);
- *   4. the release checked: utsrelease.h must say it (and `make kernelrelease` print it, for the distros
- *      whose release comes from Makefile rules);
  *   5. the stamp recorded: a later run with the same inputs (the recipe's key) does nothing.
  * All under the recipe's lock, re-checked once it is held, so concurrent runs prepare once.
  */
@@ -151,10 +151,10 @@ export async function prepareForKbuild(
       await timed('olddefconfig', () => make(['olddefconfig']));
       const jobs = options.jobs ?? availableParallelism();
       await timed('prepare', () => make([`-j${jobs}`, ...recipe.targets]));
+      await checkUtsRelease(recipe);
       // A later make in the tree regenerates utsrelease.h without them: the module build appends them again.
       await appendUtsDefines(tree, recipe.utsDefines);
       if (recipe.moduleSymvers) await copyFile(recipe.moduleSymvers, join(tree, 'Module.symvers'));
-      await checkUtsRelease(recipe);
       if (recipe.checkMakeKernelRelease) await checkKernelRelease(tree, release, options.signal);
       await recipe.stamp.record();
       return true;
