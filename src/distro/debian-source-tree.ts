@@ -15,6 +15,7 @@ import type { PackageProgress } from '../source/fetch-packages.js';
 import { withLock } from '../source/lock.js';
 import { unpackTarball } from '../source/unpack-tarball.js';
 import { debianLayout } from './debian-layout.js';
+import type { PreparePhase } from './distro-adapter.js';
 import { fetchDebianPackages } from './fetch-debian-packages.js';
 import type { TargetKernel } from './target.js';
 
@@ -100,7 +101,7 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   onDownload?: (progress: PackageProgress) => void;
-  onPhase?: (phase: 'fetch' | 'unpack', ms: number) => void;
+  onPhase?: (phase: PreparePhase, ms: number) => void;
 }
 
 /**

@@ -66,6 +66,9 @@ export interface ResolveOptions {
   retryDelayMs?: number;
 }
 
+/** Phases of prepareSource: the target's files, the source package's download, its unpacking. */
+export type PreparePhase = 'target' | 'fetch' | 'unpack';
+
 export interface PrepareDistroOptions extends ResolveOptions {
   /**
    * A local source package to use instead of downloading the release's (kpatch-build -r SRPM): checked
@@ -75,8 +78,8 @@ export interface PrepareDistroOptions extends ResolveOptions {
   onProgress?: (message: string) => void;
   /** Byte progress of each download (each file numbered as a package in the order its download began). */
   onDownload?: (progress: PackageProgress) => void;
-  /** Wall time of each preparation phase that ran ("target", "fetch", "unpack"), for the build's timings. */
-  onPhase?: (phase: string, ms: number) => void;
+  /** Wall time of each preparation phase that ran, for the build's timings. */
+  onPhase?: (phase: PreparePhase, ms: number) => void;
 }
 
 export interface PreparedDistroSource {

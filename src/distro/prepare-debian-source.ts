@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { debianAdapter } from './debian-adapter.js';
+import type { PreparePhase } from './distro-adapter.js';
 import { type PrepareOptions, prepareDebianTarget } from './prepare-debian-target.js';
 import { type KbuildPhase, prepareForKbuild } from './prepare-for-kbuild.js';
 import type { TargetKernel } from './target.js';
 
-export type SourcePhase = 'target' | 'check' | 'fetch' | 'unpack' | KbuildPhase;
+export type SourcePhase = PreparePhase | 'check' | KbuildPhase;
 
 export interface PrepareSourceOptions extends PrepareOptions {
   /** make -j; defaults to the number of CPUs. */
@@ -48,7 +49,6 @@ export async function prepareDebianSource(
   options: PrepareSourceOptions = {},
 ): Promise<PreparedDebianSource> {
   const cacheDir = options.cacheDir ?? cacheRoot();
-  const onPhase = options.onPhase as ((phase: string, ms: number) => void) | undefined;
   const common = {
     cacheDir,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -56,7 +56,10 @@ export async function prepareDebianSource(
     ...(options.onDownload ? { onDownload: options.onDownload } : {}),
   };
   const adapter = debianAdapter();
-  const source = await adapter.prepareSource(releaseSpec, { ...common, ...(onPhase ? { onPhase } : {}) });
+  const source = await adapter.prepareSource(releaseSpec, {
+    ...common,
+    ...(options.onPhase ? { onPhase: options.onPhase } : {}),
+  });
   const toolchain = options.toolchain ?? hostToolchain;
   const modulesInTree = options.modulesInTree ?? toolchain !== hostToolchain;
   const start = performance.now();
