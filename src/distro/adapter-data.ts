@@ -29,6 +29,8 @@ export interface ModulesSpec {
 
 interface CommonData {
   name: AdapterDistro;
+  /** Names the distro in messages ("CentOS Stream"). */
+  label: string;
   description: string;
   /** Base URLs by placeholder name; a mirror override replaces all of them. */
   mirrors: Record<string, string>;

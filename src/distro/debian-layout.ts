@@ -32,6 +32,9 @@ export interface DebianSuiteData {
 }
 
 export interface DebianData {
+  /** Names the distro in messages. */
+  label: string;
+  description: string;
   mirrors: { archive: string; security: string };
   keyring: string;
   component: string;
@@ -41,6 +44,8 @@ export interface DebianData {
   flavours: string[];
   commonByFlavour: Record<string, string>;
   defaultCommon: string;
+  /** Debian's kbuild recipe (debian-kbuild.ts): make targets, and .config settings of a local build ({release}). */
+  kbuild: { prepareTargets: string[]; localConfig: Record<string, string> };
   suiteOrder: string[];
   suites: Record<string, DebianSuiteData>;
 }

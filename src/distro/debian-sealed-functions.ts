@@ -7,7 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { withLock } from '../source/lock.js';
 import { dumpSealedFunctions } from '../verify/dump-sealed-functions.js';
-import type { TargetKernel } from './target.js';
+import type { SymbolSource, TargetKernel } from './target.js';
 
 const hasIbt = (config: string) => /^CONFIG_X86_KERNEL_IBT=y$/m.test(config);
 
@@ -18,7 +18,7 @@ async function readSealed(file: string): Promise<Set<string> | undefined> {
 
 /** undefined when the kernel has no IBT (nothing sealed); else the sealed names, cached. */
 export async function debianSealedFunctions(
-  target: Pick<TargetKernel, 'config' | 'image' | 'symbols'>,
+  target: Pick<TargetKernel, 'config' | 'image'> & { symbols: Pick<SymbolSource, 'path'> },
   options: { signal?: AbortSignal; onProgress?: (message: string) => void } = {},
 ): Promise<Set<string> | undefined> {
   if (!hasIbt(await readFile(target.config, 'utf8'))) return undefined;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DistroError } from '../errors.js';
-import { ADAPTER_DISTROS } from './distro-adapter.js';
+import { DISTRO_IDS } from './distro-adapter.js';
 
 /**
  * What `kpatch-build --distro` accepts today: Debian, and the adapters whose livepatch builds are proven
@@ -17,8 +17,8 @@ export const SUPPORTED_DISTROS: readonly string[] = [
   'ubuntu',
 ];
 
-/** Every os-release ID this code knows: Debian's own path plus the distro adapters (distroAdapter(id)). */
-export const KNOWN_DISTROS: readonly string[] = ['debian', ...ADAPTER_DISTROS];
+/** Every os-release ID this code knows: those with a distro adapter (distroAdapter(id)). */
+export const KNOWN_DISTROS: readonly string[] = DISTRO_IDS;
 
 /** A KEY=value of os-release text, quoted or not. */
 function osReleaseField(text: string, key: string): string | undefined {

@@ -1,6 +1,7 @@
-/** The adapter of each supported non-Debian distro, by os-release ID. */
+/** The adapter of each supported distro, by os-release ID. */
 import { DistroError } from '../errors.js';
-import { ADAPTER_DISTROS, type AdapterDistro, type DistroAdapter } from './distro-adapter.js';
+import { debianAdapter } from './debian-adapter.js';
+import { ADAPTER_DISTROS, type AdapterDistro, DISTRO_IDS, type DistroAdapter } from './distro-adapter.js';
 import { rpmAdapter } from './rpm-adapter.js';
 import { ubuntuAdapter } from './ubuntu-adapter.js';
 
@@ -8,11 +9,12 @@ export function isAdapterDistro(id: string): id is AdapterDistro {
   return (ADAPTER_DISTROS as readonly string[]).includes(id);
 }
 
-/** The adapter for an os-release ID (ubuntu, fedora, centos, almalinux, rocky, ol). */
+/** The adapter for an os-release ID (debian, ubuntu, fedora, centos, almalinux, rocky, ol). */
 export function distroAdapter(id: string): DistroAdapter {
+  if (id === 'debian') return debianAdapter();
   if (!isAdapterDistro(id)) {
     throw new DistroError(`no distro adapter for "${id}"`, {
-      hint: `adapters exist for: ${ADAPTER_DISTROS.join(', ')}`,
+      hint: `adapters exist for: ${DISTRO_IDS.join(', ')}`,
     });
   }
   return id === 'ubuntu' ? ubuntuAdapter() : rpmAdapter(id);

@@ -16,6 +16,7 @@ import { extractDebs } from '../source/deb.js';
 import { HttpStatusError } from '../source/download.js';
 import { fetchFile } from '../source/fetch-file.js';
 import { withLock } from '../source/lock.js';
+import { packageDownloadProgress } from '../source/package-download-progress.js';
 import { extractRpms } from '../source/rpm.js';
 import { readRpm } from '../source/rpm-format.js';
 import { resolveInRoot } from '../source/tree-paths.js';
@@ -117,6 +118,7 @@ export async function fetchArtifacts(
 ): Promise<{ paths: Map<string, string>; verified: Record<string, string> }> {
   const paths = new Map<string, string>();
   const verified: Record<string, string> = {};
+  const onDownload = options.onDownload && packageDownloadProgress(options.onDownload);
   for (const artifact of artifacts) {
     if (artifact.fileName.includes('/') || artifact.fileName.startsWith('.')) {
       throw new SourceError(`unsafe file name "${artifact.fileName}" for ${artifact.url}`, {
@@ -133,7 +135,7 @@ export async function fetchArtifacts(
         size: artifact.size,
         signal: options.signal,
         retryDelayMs: options.retryDelayMs,
-        onProgress: options.onDownload && ((p) => options.onDownload?.(artifact.fileName, p)),
+        onProgress: onDownload && ((p) => onDownload(artifact.fileName, p)),
       });
     } catch (error) {
       if (!(artifact.optional && error instanceof HttpStatusError && error.status === 404)) throw error;

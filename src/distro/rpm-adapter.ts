@@ -21,6 +21,7 @@ import {
   type PrepareDistroOptions,
   type ResolveOptions,
 } from './distro-adapter.js';
+import { distroKbuildRecipe } from './distro-kbuild-recipe.js';
 import { checkLocalSrpm } from './local-srpm.js';
 import { prepareDistroSource } from './prepare-distro-source.js';
 import { resolveRpmArtifacts } from './rpm-artifacts.js';
@@ -42,6 +43,7 @@ export function rpmAdapter(id: RpmDistro): DistroAdapter {
     });
   return {
     id,
+    name: data.label,
     description: data.description,
     parseRelease,
     resolveArtifacts,
@@ -99,5 +101,6 @@ export function rpmAdapter(id: RpmDistro): DistroAdapter {
         options,
       );
     },
+    kbuildRecipe: distroKbuildRecipe,
   };
 }

@@ -17,6 +17,7 @@ import {
   type UbuntuData,
 } from './adapter-data.js';
 import type { DistroAdapter, PrepareDistroOptions, ResolveOptions } from './distro-adapter.js';
+import { distroKbuildRecipe } from './distro-kbuild-recipe.js';
 import { prepareDistroSource } from './prepare-distro-source.js';
 import { utsDefineLines } from './release-rules.js';
 import { resolveUbuntuArtifacts } from './ubuntu-archive.js';
@@ -31,6 +32,7 @@ export function ubuntuAdapter(): DistroAdapter {
     });
   return {
     id: 'ubuntu',
+    name: data.label,
     description: data.description,
     parseRelease,
     resolveArtifacts,
@@ -75,5 +77,6 @@ export function ubuntuAdapter(): DistroAdapter {
         options,
       );
     },
+    kbuildRecipe: distroKbuildRecipe,
   };
 }

@@ -2,11 +2,8 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  kernelReleaseOf,
-  type PreparedDebianSource,
-  prepareDebianSource,
-} from '../../src/distro/prepare-debian-source.js';
+import { kernelReleaseOf } from '../../src/distro/debian-kbuild.js';
+import { type PreparedDebianSource, prepareDebianSource } from '../../src/distro/prepare-debian-source.js';
 import { buildSingleObjects, cmdFileOf } from '../../src/kbuild/build-single-objects.js';
 import { parseKbuildCmdFile } from '../../src/kbuild/kbuild-cmd-file.js';
 

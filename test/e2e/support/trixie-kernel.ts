@@ -62,7 +62,7 @@ export async function trixieSealedFunctions(kernel: TrixieKernel): Promise<Reado
   const sealed = await debianSealedFunctions({
     config: kernel.config,
     image: kernel.image,
-    symbols: { format: 'kallsyms', path: kernel.kallsyms, origin: 'kallsyms' },
+    symbols: { path: kernel.kallsyms },
   });
   if (!sealed) throw new Error(`${kernel.config} has no CONFIG_X86_KERNEL_IBT=y`);
   return sealed;

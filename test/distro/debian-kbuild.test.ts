@@ -1,14 +1,26 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  checkSourceVersion,
   configCompiler,
+  debianKbuildRecipe,
   kernelReleaseOf,
   kernelVariables,
   localBuildConfig,
   sourcePrepareKey,
-} from '../../src/distro/prepare-debian-source.js';
+} from '../../src/distro/debian-kbuild.js';
+import { checkSourceVersion } from '../../src/distro/debian-source-tree.js';
+import type { PreparedDistroSource } from '../../src/distro/distro-adapter.js';
 import { BuildError, DistroError } from '../../src/errors.js';
 import { buildSingleObjects, cmdFileOf, singleObjectTarget } from '../../src/kbuild/build-single-objects.js';
+import { hostToolchain } from '../../src/kbuild/toolchain.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 const target = { release: '6.1.0-56-amd64', packageVersion: '6.1.192-2' };
 
@@ -113,6 +125,9 @@ describe('sourcePrepareKey', () => {
     const key = sourcePrepareKey(parts);
     // Pinned: a bookworm tree prepared before modulesInTree existed keeps its key, so it is not prepared again.
     expect(key).toBe(sourcePrepareKey({ ...parts, modulesInTree: undefined }));
+    // Pinned to the values trees in today's caches were stamped with: a change would prepare them all again.
+    expect(key).toBe('0320a67c61646e9b');
+    expect(sourcePrepareKey({ ...parts, modulesInTree: true })).toBe('38eab67a750ef70a');
     expect(sourcePrepareKey({ ...parts, modulesInTree: true })).not.toBe(key);
   });
 });
@@ -131,5 +146,86 @@ describe('single object targets', () => {
     await expect(buildSingleObjects('/nonexistent', ['../x.o'], { logFile: '/dev/null' })).rejects.toThrow(
       BuildError,
     );
+  });
+});
+
+describe('debianKbuildRecipe', () => {
+  const unpacked = {
+    format: 1,
+    release: '6.1.0-56-amd64',
+    sourcePackage: 'linux-source-6.1',
+    packageVersion: '6.1.192-2',
+    sourceSha256: 'ae95',
+  };
+  const imageConfig = 'CONFIG_CC_VERSION_TEXT="gcc (Debian 12.2.0-14) 12.2.0"\nCONFIG_X=y\n';
+
+  async function unpackedSource(): Promise<PreparedDistroSource> {
+    const dir = await mkdtemp(join(tmpdir(), 'kpb-debian-kbuild-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'source.json'), JSON.stringify(unpacked));
+    await writeFile(join(dir, 'config'), imageConfig);
+    return {
+      distro: 'debian',
+      release: '6.1.0-56-amd64',
+      packageVersion: '6.1.192-2',
+      tree: join(dir, 'source'),
+      config: join(dir, 'config'),
+      moduleSymvers: join(dir, 'headers/Module.symvers'),
+      systemMap: join(dir, 'kallsyms'),
+      headersDir: join(dir, 'headers'),
+      utsDefines: [],
+      verified: {},
+      cached: true,
+    };
+  }
+
+  it("writes Debian's .kernelvariables and local config, makes prepare, keys the stamp as prepared trees are keyed", async () => {
+    const source = await unpackedSource();
+    const recipe = await debianKbuildRecipe(source, { toolchain: hostToolchain, modulesInTree: false });
+    const vars = kernelVariables({ release: source.release, packageVersion: '6.1.192-2', cc: 'gcc' });
+    const config = localBuildConfig(imageConfig, source.release);
+    expect(recipe.files).toEqual([
+      { name: '.kernelvariables', text: vars },
+      { name: '.config', text: config },
+    ]);
+    expect(recipe.targets).toEqual(['prepare']);
+    expect(recipe.moduleSymvers).toBeUndefined();
+    expect(recipe.products).toEqual(['tools/objtool/objtool']);
+    expect(recipe.checkMakeKernelRelease).toBe(false);
+    expect(recipe.lock).toBe(join(source.tree, '..', '.source.lock'));
+    const compiler = (await execa('gcc', ['--version'])).stdout.split('\n')[0] ?? '';
+    const key = sourcePrepareKey({
+      packageVersion: '6.1.192-2',
+      sourceSha256: 'ae95',
+      config,
+      kernelVariables: vars,
+      compiler,
+    });
+    const stampFile = join(source.tree, '..', 'source.json');
+    expect(await recipe.stamp.isCurrent()).toBe(false);
+    await recipe.stamp.record();
+    expect(JSON.parse(await readFile(stampFile, 'utf8'))).toEqual({ ...unpacked, key });
+    expect(await recipe.stamp.isCurrent()).toBe(true);
+    await recipe.stamp.clear();
+    expect(JSON.parse(await readFile(stampFile, 'utf8'))).toEqual(unpacked);
+  });
+
+  it('adds modules_prepare, the target Module.symvers and module.lds when the module is built in the tree', async () => {
+    const source = await unpackedSource();
+    const inTree = await debianKbuildRecipe(source, { toolchain: hostToolchain, modulesInTree: true });
+    const headers = await debianKbuildRecipe(source, { toolchain: hostToolchain, modulesInTree: false });
+    expect(inTree.targets).toEqual(['prepare', 'modules_prepare']);
+    expect(inTree.moduleSymvers).toBe(source.moduleSymvers);
+    expect(inTree.products).toEqual(['tools/objtool/objtool', 'scripts/module.lds']);
+    await headers.stamp.record();
+    expect(await inTree.stamp.isCurrent()).toBe(false);
+  });
+
+  it('refuses a source that was never unpacked', async () => {
+    const source = await unpackedSource();
+    await rm(join(source.tree, '..', 'source.json'));
+    await expect(
+      debianKbuildRecipe(source, { toolchain: hostToolchain, modulesInTree: false }),
+    ).rejects.toThrow(DistroError);
   });
 });

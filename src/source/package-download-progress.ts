@@ -2,8 +2,8 @@
  * The download progress of a distro adapter (file name + bytes) as the CLI's per-package progress: each
  * file is a package of its own, numbered in the order its download began.
  */
-import type { DownloadProgress } from '../source/download.js';
-import type { PackageProgress } from '../source/fetch-packages.js';
+import type { DownloadProgress } from './download.js';
+import type { PackageProgress } from './fetch-packages.js';
 
 export function packageDownloadProgress(
   onDownload: (progress: PackageProgress) => void,

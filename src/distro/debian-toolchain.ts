@@ -5,29 +5,22 @@
  * The suite and the mirrors come from the tool's archive client, never from the host's apt.
  */
 import { tmpdir } from 'node:os';
-import { debianSuiteFor } from '../distro/resolve-debian-release.js';
-import type { TargetKernel } from '../distro/target.js';
 import { buildRootToolchain, ensureBuildRoot } from '../kbuild/build-root.js';
 import { chooseToolchain } from '../kbuild/choose-toolchain.js';
 import { hostToolchain, type Toolchain } from '../kbuild/toolchain.js';
 import { INCLUDE_DIR } from '../module/write-module-dir.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { debianArchiveConfig } from '../source/debian-mirrors.js';
-import type { BuildContext } from './build-context.js';
-
-export interface DebianToolchainOptions {
-  cacheDir?: string;
-  skipCompilerCheck?: boolean;
-}
+import type { ToolchainOptions } from './distro-adapter.js';
+import { debianSuiteFor } from './resolve-debian-release.js';
 
 /**
  * The toolchain for `target`; a build root sees the cache (trees, headers), the temporary directory (work
  * dirs) and the tool's include/ (kpatch-macros.h, which patches with callbacks or shadow helpers include).
  */
 export async function debianToolchain(
-  target: TargetKernel,
-  options: DebianToolchainOptions,
-  ctx: BuildContext,
+  target: { release: string; config: string },
+  options: ToolchainOptions,
 ): Promise<Toolchain> {
   const archive = debianArchiveConfig();
   const suite = debianSuiteFor(target.release);
@@ -37,15 +30,15 @@ export async function debianToolchain(
     ...(options.skipCompilerCheck ? { skipCompilerCheck: true } : {}),
   });
   if (choice.kind === 'host') return hostToolchain;
-  ctx.emit({ kind: 'note', message: `compiling in a ${suite} build root: ${choice.reason}` });
+  options.onNote?.(`compiling in a ${suite} build root: ${choice.reason}`);
   const cache = options.cacheDir ?? cacheRoot();
   const root = await ensureBuildRoot(choice.spec, {
     cacheDir: cache,
     mirror: archive.mirror,
     securityMirror: archive.securityMirror,
     allowExpiredRelease: archive.ignoreValidUntil,
-    signal: ctx.signal,
-    onProgress: ctx.onProgress,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return buildRootToolchain(root, [cache, tmpdir(), INCLUDE_DIR]);
 }
