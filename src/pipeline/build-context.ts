@@ -12,6 +12,8 @@ export const DEFAULT_MAX_OBJECTS = 300;
 export interface BuildContext {
   /** Compilers and make jobs at once (-j). */
   jobs: number;
+  /** Compile the affected objects over distcc (DISTCC_HOSTS or --distcc): src/kbuild/distcc.ts. */
+  distcc: boolean;
   /** Refuse to rebuild more objects than this (--max-objects). */
   maxObjects: number;
   /** Aborted on SIGINT/SIGTERM: every step and child process stops, cleanups run. */
@@ -34,6 +36,7 @@ const ignore = () => {};
 export function buildContext(input: BuildContextInput = {}): BuildContext {
   return {
     jobs: input.jobs ?? availableParallelism(),
+    distcc: input.distcc ?? false,
     maxObjects: input.maxObjects ?? DEFAULT_MAX_OBJECTS,
     signal: input.signal ?? new AbortController().signal,
     emit: input.emit ?? ignore,
