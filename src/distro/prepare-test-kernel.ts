@@ -108,7 +108,7 @@ async function setExtraversion(makefile: string, extraversion: string): Promise<
  * they are, make sees objtool's commands changed, rebuilds objtool, and then every object (objtool is
  * their prerequisite). The records are rewritten to the copy's path.
  */
-async function relocateToolRecords(tree: string, from: string, to: string): Promise<void> {
+export async function relocateToolRecords(tree: string, from: string, to: string): Promise<void> {
   const tools = join(tree, 'tools');
   const entries = await readdir(tools, { recursive: true, withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
