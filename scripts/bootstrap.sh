@@ -43,6 +43,8 @@ declare -A NEED=(
   [/usr/sbin/runc]=runc
   # module signing: kbuild generates the signing test kernel's key with openssl
   [openssl]=openssl
+  # affected-object compiles over distcc (src/kbuild/distcc.ts); its e2e runs two distccd on loopback
+  [distcc]=distcc
 )
 missing=()
 for probe in "${!NEED[@]}"; do

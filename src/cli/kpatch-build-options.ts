@@ -24,6 +24,8 @@ export type KpatchBuildCommand =
       job: LivepatchJob;
       /** -j; the context's default when absent. */
       jobs?: number;
+      /** --distcc (DISTCC_HOSTS, read by the CLI, turns it on too). */
+      distcc: boolean;
       /** --max-objects; the context's default when absent. */
       maxObjects?: number;
       /** -d: keep the work dir and show commands. */
@@ -69,6 +71,7 @@ const OPTIONS = {
   'skip-compiler-check': { type: 'boolean', default: false },
   'max-objects': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
+  distcc: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
   'full-build': { type: 'boolean', default: false },
@@ -217,6 +220,7 @@ function buildCommand(values: Values, positionals: string[], cwd: string, batch:
       ...(signKey && signCert ? { sign: { key: resolve(cwd, signKey), cert: resolve(cwd, signCert) } } : {}),
     },
     ...(jobs ? { jobs } : {}),
+    distcc: values.distcc,
     ...(maxObjects ? { maxObjects } : {}),
     debug: values.debug,
     json: values.json,

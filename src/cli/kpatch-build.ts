@@ -1,5 +1,6 @@
 import { applyDebianArchiveOptions } from '../distro/debian-archive-options.js';
 import { VerifyFailedError } from '../errors.js';
+import { distccRequested } from '../kbuild/distcc.js';
 import { checkSigningKey } from '../module/sign-module.js';
 import { buildContext } from '../pipeline/build-context.js';
 import type { LivepatchBuild } from '../pipeline/build-livepatch.js';
@@ -65,6 +66,9 @@ root of the release's suite, made once with mmdebstrap and cached (needs root).
   --skip-compiler-check     build with the host's compiler even if it differs from the target's
                             (no build root)
   -j, --jobs N              compilers to run at once (default: one per core)
+  --distcc                  compile the affected objects over distcc (also on when $DISTCC_HOSTS is
+                            set): the kernel's own compiler, run on distcc's hosts, as many at once
+                            as they have job slots (docs/farm.md#distcc)
   --max-objects N           refuse to compile more than N affected objects (default: no limit)
   --full-build              build the whole tree first (make all): with -s for trees never built or
                             out of date; for a distro kernel once per release (cached), which lets
@@ -153,6 +157,7 @@ export async function main(argv: string[], runtime: CliRuntime): Promise<number>
   try {
     const ctx = buildContext({
       ...(command.jobs ? { jobs: command.jobs } : {}),
+      distcc: distccRequested(command.distcc, process.env),
       ...(command.maxObjects ? { maxObjects: command.maxObjects } : {}),
       signal,
       emit: (event) => progress.event(event),

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { runMake } from '../kbuild/run-make.js';
+import { recoverKilledRun } from '../patch/restore-journal.js';
 import { cacheRoot } from '../source/cache-dir.js';
 import { extractDeb } from '../source/deb.js';
 import { withLock } from '../source/lock.js';
@@ -33,6 +34,9 @@ export interface PrepareTestKernelOptions {
   /**
    * The top Makefile's EXTRAVERSION (e.g. `-300.fc39.x86_64`), so the kernel's release is a distro's
    * (`6.1.192-300.fc39.x86_64`). Part of the cache key only when set: the default build keeps its key.
+   * Such a variant starts as a copy of the default build (same source, config and compiler), and make
+   * rebuilds what the release reaches (utsrelease.h users, module vermagic, the links): about a tenth
+   * of a full build.
    */
   extraversion?: string;
 }
@@ -100,6 +104,51 @@ async function setExtraversion(makefile: string, extraversion: string): Promise<
 }
 
 /**
+ * The kernel's own kbuild records relative paths, but tools/ (objtool) records absolute ones: left as
+ * they are, make sees objtool's commands changed, rebuilds objtool, and then every object (objtool is
+ * their prerequisite). The records are rewritten to the copy's path.
+ */
+export async function relocateToolRecords(tree: string, from: string, to: string): Promise<void> {
+  const tools = join(tree, 'tools');
+  const entries = await readdir(tools, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !/^\..*\.cmd$/.test(entry.name)) continue;
+    const file = join(entry.parentPath, entry.name);
+    const text = await readFile(file, 'utf8');
+    if (text.includes(from)) await writeFile(file, text.replaceAll(from, to));
+  }
+}
+
+// kpatch-build -s applies patches to a tree under this lock (src/pipeline/build-livepatch.ts).
+const TREE_LOCK = '.kpatch-build.lock';
+
+/**
+ * A built tree copied with its timestamps (so make sees it up to date), under the tree's lock so that no
+ * kpatch-build -s has its patches applied meanwhile (a run killed with them applied is restored first),
+ * into a temporary name renamed into place: an interrupted copy is never taken for a tree.
+ */
+async function copyBuiltTree(from: string, to: string, signal?: AbortSignal): Promise<void> {
+  const temp = `${to}.copy`;
+  await rm(temp, { recursive: true, force: true });
+  try {
+    await withLock(
+      join(from, TREE_LOCK),
+      async () => {
+        recoverKilledRun(from);
+        await execa('cp', ['-a', '--reflink=auto', from, temp], signal ? { cancelSignal: signal } : {});
+      },
+      signal ? { signal } : {},
+    );
+    await rm(join(temp, TREE_LOCK), { force: true }); // the copy of our own lock file
+    await relocateToolRecords(temp, from, to);
+    await rename(temp, to);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
  * The small test kernel: Debian's linux-source with a tiny livepatch-capable config, built once per set
  * of inputs (source package, config, compiler) and cached. An interrupted build resumes where make stopped.
  */
@@ -142,6 +191,13 @@ export async function prepareTestKernel(options: PrepareTestKernelOptions = {}):
     const logFile = join(dir, 'build.log');
     const [deb] = await fetchDebianPackages([config.sourcePackage], { cacheDir: cache, ...signalOpt });
     if (!deb) throw new BuildError(`${config.sourcePackage} was not downloaded`);
+    if (extraversion && !(await exists(join(src, 'Makefile')))) {
+      // The default build of the same inputs, copied: only what the release reaches is built again.
+      const { extraversion: _, ...baseOptions } = options;
+      const base = await prepareTestKernel(baseOptions);
+      progress(`copying the test kernel build for release suffix ${extraversion}`);
+      await copyBuiltTree(base.sourceDir ?? base.buildDir ?? '', src, options.signal);
+    }
     if (!(await exists(join(src, 'Makefile')))) {
       progress(`unpacking ${config.sourcePackage} ${deb.version}`);
       const staging = join(dir, 'deb');

@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { abortError } from '../source/abort.js';
 import type { KbuildObject } from './kbuild-index.js';
-import { quoteShellWord, splitShellWords } from './shell-words.js';
+import { quoteShellWord, type ShellToken, splitShellWords } from './shell-words.js';
 import type { ToolCommand, WrapCommand } from './tool-command.js';
 
 export interface CompileObjectOptions {
@@ -33,6 +33,8 @@ export interface CompileObjectOptions {
   onCommand?: (command: string) => void;
   /** Set by a toolchain (wrappedToolchain): the compile runs where its compiler is (a build root). */
   wrap?: WrapCommand;
+  /** Set by a toolchain: a compiler launcher put before the recorded compiler (`distcc`, kbuild-style). */
+  launcher?: readonly string[];
 }
 
 export interface CompiledObject {
@@ -55,6 +57,26 @@ export interface RewriteInput {
   depFile: string;
   sourceFile?: string;
   flags: string[];
+  /** Words put before the recorded compiler (the command's first word), e.g. ['distcc']. */
+  launcher?: readonly string[];
+}
+
+/** The compiler kbuild records as a command's first word: gcc, x86_64-linux-gnu-gcc-12, clang, cc. */
+export function isCompilerWord(word: string): boolean {
+  return /^(?:.*[-/])?(?:gcc|clang|cc)(?:-\d+)?$/.test(word);
+}
+
+/** The recorded command with `launcher` before its compiler; throws when the first word is no compiler. */
+function launchCompiler(tokens: ShellToken[], launcher: readonly string[], target: string): void {
+  const first = tokens.findIndex((t) => t.kind !== 'space');
+  const token = tokens[first];
+  if (token?.kind !== 'word' || token.dynamic || !isCompilerWord(token.value)) {
+    throw new BuildError(
+      `${target}: the recorded command starts with "${token?.raw ?? ''}", not a compiler, so ${launcher.join(' ')} cannot run it`,
+      { hint: `build without ${launcher[0]} (unset DISTCC_HOSTS)` },
+    );
+  }
+  tokens[first] = { ...token, raw: `${launcher.map(quoteShellWord).join(' ')} ${token.raw}` };
 }
 
 /** kbuild's temporary files for a target (`dir/.tmp_name.ver` etc.) are redirected next to the output. */
@@ -81,6 +103,7 @@ export function withoutLinkTimeObjtool(command: string): string {
 /** Rewrites a recorded kbuild command; exported for tests. Throws BuildError if it is not a compile. */
 export function rewriteCompileCommand(input: RewriteInput): string {
   const tokens = splitShellWords(withoutLinkTimeObjtool(input.command));
+  if (input.launcher?.length) launchCompiler(tokens, input.launcher, input.target);
   const outDir = dirname(input.output);
   let sawTarget = false;
   let inserted = false;
@@ -153,6 +176,7 @@ export async function compileObject(options: CompileObjectOptions): Promise<Comp
     depFile: join(outDir, `.${base}.d`),
     ...(sourceFile === undefined ? {} : { sourceFile }),
     flags,
+    ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   const logFile = join(outDir, `.${base}.log`);
   options.onCommand?.(`(cd ${tree} && ${command})`);

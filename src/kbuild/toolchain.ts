@@ -22,6 +22,11 @@ export interface Toolchain {
    * unchanged on the host, rewritten to enter the build root otherwise.
    */
   command(command: ToolCommand): ToolCommand;
+  /**
+   * Compiles that can run at once beyond this machine's cores: distcc's job slots over its hosts. The
+   * affected objects are compiled this many at a time when it exceeds -j.
+   */
+  readonly compileSlots?: number;
 }
 
 /** make and the compiler of this machine. */

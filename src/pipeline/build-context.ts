@@ -9,6 +9,8 @@ import type { EmitEvent } from './build-events.js';
 export interface BuildContext {
   /** Compilers and make jobs at once (-j). */
   jobs: number;
+  /** Compile the affected objects over distcc (DISTCC_HOSTS or --distcc): src/kbuild/distcc.ts. */
+  distcc: boolean;
   /**
    * Refuse to compile more objects than this (--max-objects): opt-in, unset by default, since a header
    * change is pruned to the includers whose code can change.
@@ -34,6 +36,7 @@ const ignore = () => {};
 export function buildContext(input: BuildContextInput = {}): BuildContext {
   return {
     jobs: input.jobs ?? availableParallelism(),
+    distcc: input.distcc ?? false,
     maxObjects: input.maxObjects,
     signal: input.signal ?? new AbortController().signal,
     emit: input.emit ?? ignore,

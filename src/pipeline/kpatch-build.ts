@@ -2,6 +2,7 @@
  * kpatch-build as one call: resolve the target (a built tree with -s, else a distro release), then the
  * flat step list of buildLivepatch over it. The timings are the step events of both, observed once.
  */
+import { distccToolchain } from '../kbuild/distcc.js';
 import type { BuildContext } from './build-context.js';
 import { observeTimings } from './build-events.js';
 import type { LivepatchBuild } from './build-livepatch.js';
@@ -20,9 +21,16 @@ export interface KpatchBuildResult extends LivepatchBuild {
   timings: Record<string, number>;
 }
 
-/** The target value for a spec (the first step of every build). */
-export function resolveTarget(spec: TargetSpec, ctx: BuildContext): Promise<BuildTarget> {
-  return spec.kind === 'tree' ? resolveTreeTarget(spec, ctx) : resolveDistroTarget(spec, ctx);
+/** The target value for a spec (the first step of every build); with ctx.distcc its compiles use distcc. */
+export async function resolveTarget(spec: TargetSpec, ctx: BuildContext): Promise<BuildTarget> {
+  const target = await (spec.kind === 'tree' ? resolveTreeTarget(spec, ctx) : resolveDistroTarget(spec, ctx));
+  if (!ctx.distcc) return target;
+  const toolchain = await distccToolchain(target.toolchain);
+  ctx.emit({
+    kind: 'note',
+    message: `compiling the affected objects over distcc (${toolchain.compileSlots} job slots)`,
+  });
+  return { ...target, toolchain };
 }
 
 export async function kpatchBuild(

@@ -1,6 +1,13 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestKernelConfig } from '../../src/distro/prepare-test-kernel.js';
-import { missingConfigOptions, testKernelKey } from '../../src/distro/prepare-test-kernel.js';
+import {
+  missingConfigOptions,
+  relocateToolRecords,
+  testKernelKey,
+} from '../../src/distro/prepare-test-kernel.js';
 
 const config: TestKernelConfig = {
   sourcePackage: 'linux-source-6.1',
@@ -34,5 +41,30 @@ describe('testKernelKey', () => {
     ['extraversion', { ...base, extraversion: '-300.fc39.x86_64' }],
   ])('changes when the %s changes', (_, changed) => {
     expect(testKernelKey(changed)).not.toBe(testKernelKey(base));
+  });
+});
+
+describe('relocateToolRecords', () => {
+  it("rewrites tools/' kbuild records (.*.cmd) from the copied tree's path to the copy's, nothing else", async () => {
+    const tree = await mkdtemp(join(tmpdir(), 'relocate-'));
+    try {
+      const from = '/cache/targets/test/base/src';
+      const to = '/cache/targets/test/variant/src';
+      const record = `cmd_${from}/tools/objtool/check.o := gcc -o ${from}/tools/objtool/check.o check.c\n`;
+      await mkdir(join(tree, 'tools/objtool/arch/x86'), { recursive: true });
+      await writeFile(join(tree, 'tools/objtool/.check.o.cmd'), record);
+      await writeFile(join(tree, 'tools/objtool/arch/x86/.decode.o.cmd'), `deps := ${from}/x.h\n`);
+      await writeFile(join(tree, 'tools/objtool/check.c'), `// ${from}\n`);
+      await relocateToolRecords(tree, from, to);
+      expect(await readFile(join(tree, 'tools/objtool/.check.o.cmd'), 'utf8')).toBe(
+        `cmd_${to}/tools/objtool/check.o := gcc -o ${to}/tools/objtool/check.o check.c\n`,
+      );
+      expect(await readFile(join(tree, 'tools/objtool/arch/x86/.decode.o.cmd'), 'utf8')).toBe(
+        `deps := ${to}/x.h\n`,
+      );
+      expect(await readFile(join(tree, 'tools/objtool/check.c'), 'utf8')).toBe(`// ${from}\n`);
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
   });
 });

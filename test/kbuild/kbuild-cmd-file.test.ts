@@ -131,4 +131,33 @@ describe('rewriteCompileCommand', () => {
       }),
     ).toThrow(/not a compile/);
   });
+  it('puts a launcher (distcc) before the recorded compiler only', () => {
+    const out = rewriteCompileCommand({
+      target: 'fs/proc/cmdline.o',
+      source: 'fs/proc/cmdline.c',
+      command: `  ${command}`,
+      output: '/w/fs/proc/cmdline.o',
+      depFile: '/w/fs/proc/.cmdline.o.d',
+      flags: [],
+      launcher: ['distcc'],
+    });
+    expect(out).toMatch(/^ {2}distcc gcc -Wp,-MMD,\/w\/fs\/proc\/\.cmdline\.o\.d -nostdinc /);
+    expect(out).toContain('; ./tools/objtool/objtool --orc   /w/fs/proc/cmdline.o');
+  });
+  it.each([
+    ['ld -r -o a.o b.o -c', /starts with "ld", not a compiler, so distcc cannot run it/],
+    ['$CC -c -o a.o a.c', /starts with "\$CC", not a compiler/],
+  ])('refuses a launcher for %j', (recorded, message) => {
+    expect(() =>
+      rewriteCompileCommand({
+        target: 'a.o',
+        source: 'a.c',
+        command: recorded,
+        output: '/w/a.o',
+        depFile: '/w/.a.o.d',
+        flags: [],
+        launcher: ['distcc'],
+      }),
+    ).toThrow(message);
+  });
 });

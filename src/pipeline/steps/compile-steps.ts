@@ -160,7 +160,8 @@ function compileOptions(run: BuildRun, index: KbuildIndex, affected: AffectedObj
     workDir: run.workDir,
     skipCleanup: run.job.skipCleanup,
     allowFuzz: run.job.allowFuzz,
-    jobs: ctx.jobs,
+    // distcc's hosts take more compiles at once than this machine has cores.
+    jobs: Math.max(ctx.jobs, target.toolchain.compileSlots ?? 0),
     signal: ctx.signal,
     onCommand: ctx.onCommand,
     onProgress: ctx.onProgress,
