@@ -12,7 +12,7 @@
 import type { ElfSymbol } from '../elf/index.js';
 import { STB_WEAK } from '../elf/index.js';
 import type { ModuleSymbols } from '../symbols/module-symbols.js';
-import { type ExportedSymbol, moduleNameOf } from '../symbols/parse-module-symvers.js';
+import { isExportForNamedModules, moduleNameOf } from '../symbols/parse-module-symvers.js';
 import type { ObjectSymbols } from '../symbols/resolve-sympos.js';
 import { resolveSympos } from '../symbols/resolve-sympos.js';
 import {
@@ -47,9 +47,6 @@ export function symbolLookup(context: ConvertContext): SymbolLookup {
     vmlinuxSource: context.vmlinuxSource ? ` (${context.vmlinuxSource})` : '',
   };
 }
-
-/** An export only the modules its namespace names may use (EXPORT_SYMBOL_FOR_MODULES: "module:a,b"). */
-export const isExportForNamedModules = (exported: ExportedSymbol) => exported.namespace.startsWith('module:');
 
 /** Who exports `name`: Module.symvers when given, else the given modules, else vmlinux's __ksymtab. */
 export function exportOwner(lookup: SymbolLookup, name: string): string | undefined {

@@ -8,8 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { readElfFile, SHN_UNDEF } from '../elf/index.js';
 import { SourceError } from '../errors.js';
-import { isExportForNamedModules } from '../klp/resolve-symbol.js';
-import { parseModuleSymvers } from '../symbols/parse-module-symvers.js';
+import { isExportForNamedModules, parseModuleSymvers } from '../symbols/parse-module-symvers.js';
 
 /** The undefined symbols of `objects` that Module.symvers lists as exports for named modules only. */
 export async function exportsForNamedModules(

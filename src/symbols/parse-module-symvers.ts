@@ -10,6 +10,9 @@ export interface ExportedSymbol {
 }
 
 /** Parses Module.symvers ("crc<TAB>name<TAB>module<TAB>EXPORT_SYMBOL[_GPL]<TAB>namespace"). */
+/** An export only the modules its namespace names may use (EXPORT_SYMBOL_FOR_MODULES: "module:a,b"). */
+export const isExportForNamedModules = (exported: ExportedSymbol) => exported.namespace.startsWith('module:');
+
 export function parseModuleSymvers(text: string, file = 'Module.symvers'): Map<string, ExportedSymbol> {
   const exports = new Map<string, ExportedSymbol>();
   let lineNo = 0;
