@@ -12,10 +12,11 @@ import type { KbuildIndex } from './kbuild-index.js';
 
 /** Who reads what: kbuild's records, or the include graph. */
 export interface IncluderIndex {
-  /** Objects that (may) read a file `test` accepts. */
-  includers(test: (file: string) => boolean): string[];
-  /** Objects whose includes cannot be read from the text (computed includes): the preprocessor decides. */
-  unknown(test: (file: string) => boolean): string[];
+  /**
+   * Objects that (may) read a file `test` accepts, and those whose includes cannot be read from the
+   * text (computed includes): for those the preprocessor decides.
+   */
+  includers(test: (file: string) => boolean): { objects: string[]; unknown: string[] };
   /** Every file the objects read. */
   filesOf(targets: readonly string[]): Set<string>;
 }
@@ -26,9 +27,8 @@ export function kbuildIncluderIndex(index: KbuildIndex): IncluderIndex {
     includers(test) {
       const out = new Set<string>();
       for (const [file, objects] of index.dependents) if (test(file)) for (const o of objects) out.add(o);
-      return [...out];
+      return { objects: [...out], unknown: [] };
     },
-    unknown: () => [],
     filesOf(targets) {
       const wanted = new Set(targets);
       const files = new Set<string>();
@@ -41,8 +41,10 @@ export function kbuildIncluderIndex(index: KbuildIndex): IncluderIndex {
 /** The include graph of a prepared tree: a superset of the real includes. */
 export function textualIncluderIndex(graph: IncludeGraph): IncluderIndex {
   return {
-    includers: (test) => findIncluders(graph, test).objects.map((o) => o.target),
-    unknown: (test) => findIncluders(graph, test).unknown.map((o) => o.target),
+    includers(test) {
+      const found = findIncluders(graph, test);
+      return { objects: found.objects.map((o) => o.target), unknown: found.unknown.map((o) => o.target) };
+    },
     filesOf(targets) {
       const files = new Set<string>();
       for (const target of targets) for (const file of closureOf(graph, target)) files.add(file);
@@ -62,6 +64,8 @@ export interface HeaderImpact {
   headers: string[];
   /** Objects that include a changed header. */
   includers: string[];
+  /** Objects reaching a computed include, which the text cannot follow: for the preprocessor to settle. */
+  unknown: string[];
   /** Those whose code can change: to be compiled. */
   kept: string[];
   /** Names the changes define, and the on-demand names that reach them. */
@@ -77,7 +81,9 @@ export async function assessHeaderChanges(
   signal?: AbortSignal,
 ): Promise<HeaderImpact> {
   const paths = new Set(changes.map((c) => c.path));
-  const includers = index.includers((file) => paths.has(file)).sort();
+  const found = index.includers((file) => paths.has(file));
+  const includers = found.objects.sort();
+  const unknown = found.unknown;
   const headers = [...paths];
   const names = new Set<string>();
   for (const change of changes) {
@@ -89,6 +95,7 @@ export async function assessHeaderChanges(
       return {
         headers,
         includers,
+        unknown,
         kept: includers,
         names: [],
         unprunable: `${change.path}: ${described.unprunable}`,
@@ -96,7 +103,7 @@ export async function assessHeaderChanges(
     }
     for (const name of described.names) names.add(name);
   }
-  if (names.size === 0) return { headers, includers, kept: [], names: [] };
+  if (names.size === 0) return { headers, includers, unknown, kept: [], names: [] };
   const patched = new Map(changes.map((c) => [c.path, c.patched!]));
   const uses = await findUses(names, {
     files: index.filesOf(includers),
@@ -104,11 +111,13 @@ export async function assessHeaderChanges(
       patched.get(file) ?? (await readFile(join(tree, file), 'latin1').catch(() => '')),
     ...(signal ? { signal } : {}),
   });
-  if (uses.tooWide) return { headers, includers, kept: includers, names: [], unprunable: uses.tooWide };
-  const using = new Set(index.includers((file) => uses.files.has(file)));
+  if (uses.tooWide)
+    return { headers, includers, unknown, kept: includers, names: [], unprunable: uses.tooWide };
+  const using = new Set(index.includers((file) => uses.files.has(file)).objects);
   return {
     headers,
     includers,
+    unknown,
     kept: includers.filter((o) => using.has(o)),
     names: [...uses.names].sort(),
   };

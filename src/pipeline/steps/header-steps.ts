@@ -157,7 +157,7 @@ export async function planPreparedHeaders(
   const impact = await assessHeaderChanges(target.tree, changes, index, ctx.signal);
   const headers = new Set(impact.headers);
   const byTarget = new Map(objects.map((o) => [o.target, o]));
-  const candidates = [...impact.kept, ...index.unknown((file) => headers.has(file))];
+  const candidates = [...impact.kept, ...impact.unknown];
   const confirmed: string[] = [];
   await eachLimited(candidates, ctx.jobs, async (object) => {
     const deps = await preprocessorDeps(object, {
